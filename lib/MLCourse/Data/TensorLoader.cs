@@ -1,0 +1,86 @@
+using System.Collections;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLCourse.Data;
+
+/// <summary>
+/// Mini-batches over a data set that lives as two tensors (features <c>X</c>, targets <c>y</c>) on one device.
+/// Batches are slices (or, when shuffled, one <c>index_select</c> per batch over a seeded permutation):
+/// no managed arrays are copied per batch. Introduced in chapter 01 (mini-batch gradient descent).
+/// </summary>
+public sealed class TensorLoader : IEnumerable<(Tensor X, Tensor y)>
+{
+    private readonly Generator? generator;
+
+    /// <summary>Creates a loader over <paramref name="X"/> and <paramref name="y"/> (same first dimension).</summary>
+    /// <param name="X">Features, first dimension = samples.</param>
+    /// <param name="y">Targets, first dimension = samples.</param>
+    /// <param name="batchSize">Samples per batch.</param>
+    /// <param name="shuffle">Draw a new permutation every epoch (seeded by <paramref name="seed"/>).</param>
+    /// <param name="seed">Seed of the shuffling generator, so runs repeat exactly.</param>
+    /// <param name="dropLast">Skip the last, smaller batch.</param>
+    public TensorLoader(Tensor X, Tensor y, int batchSize, bool shuffle = false, long seed = 0, bool dropLast = false)
+    {
+        if (X.shape[0] != y.shape[0])
+            throw new ArgumentException($"X has {X.shape[0]} samples but y has {y.shape[0]}.");
+        if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), "batchSize must be positive.");
+        this.X = X;
+        this.y = y;
+        BatchSize = batchSize;
+        Shuffle = shuffle;
+        DropLast = dropLast;
+        if (shuffle) generator = new Generator((ulong)seed);
+    }
+
+    /// <summary>All features.</summary>
+    public Tensor X { get; }
+
+    /// <summary>All targets.</summary>
+    public Tensor y { get; }
+
+    /// <summary>Samples per batch.</summary>
+    public int BatchSize { get; }
+
+    /// <summary>Whether each epoch draws a fresh permutation.</summary>
+    public bool Shuffle { get; }
+
+    /// <summary>Whether the last, smaller batch is skipped.</summary>
+    public bool DropLast { get; }
+
+    /// <summary>Number of samples.</summary>
+    public long Samples => X.shape[0];
+
+    /// <summary>Number of batches per epoch.</summary>
+    public int Batches => (int)(DropLast ? Samples / BatchSize : (Samples + BatchSize - 1) / BatchSize);
+
+    /// <summary>Yields (X, y) batches. The tensors belong to the caller's dispose scope.</summary>
+    public IEnumerator<(Tensor X, Tensor y)> GetEnumerator()
+    {
+        long n = Samples;
+        Tensor? order = Shuffle ? torch.randperm(n, generator: generator, device: X.device) : null;
+        try
+        {
+            for (long start = 0; start < n; start += BatchSize)
+            {
+                long length = Math.Min(BatchSize, n - start);
+                if (DropLast && length < BatchSize) yield break;
+                if (order is null)
+                {
+                    yield return (X.narrow(0, start, length), y.narrow(0, start, length));
+                }
+                else
+                {
+                    using var index = order.narrow(0, start, length);
+                    yield return (X.index_select(0, index), y.index_select(0, index));
+                }
+            }
+        }
+        finally
+        {
+            order?.Dispose();
+        }
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+}
