@@ -113,7 +113,11 @@ public sealed class ScriptSession : IDisposable
     }
 
     /// <summary>Asks the running cell to stop: library loops (trainer, progress bars, downloads) stop at their next step.</summary>
-    public void Interrupt() => running?.Cancel();
+    public void Interrupt()
+    {
+        try { running?.Cancel(); }
+        catch (ObjectDisposedException) { }
+    }
 
     /// <summary>Runs one cell. Outputs go to <paramref name="sink"/> as they happen.</summary>
     /// <param name="source">The cell's text, magic lines included.</param>
@@ -140,7 +144,8 @@ public sealed class ScriptSession : IDisposable
         foreach (var directive in magic.Directives.Where(d => !d.Equals("time", StringComparison.OrdinalIgnoreCase)))
             Directives.Run(directive, sink);
 
-        using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // Not disposed when the cell times out: its thread may still read the token.
+        var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         running = interrupt;
         var context = new CellContext(sink, interrupt.Token);
         var done = new TaskCompletionSource<CellResult>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -157,6 +162,7 @@ public sealed class ScriptSession : IDisposable
         if (await Task.WhenAny(done.Task, timeout).ConfigureAwait(false) != done.Task)
         {
             IsBroken = true;
+            running = null;
             interrupt.Cancel();
             string message = $"the cell ran longer than the {Options.CellTimeout!.Value.TotalSeconds:0.#} s cell timeout and was stopped "
                              + "(an endless loop? raise the limit with --timeout SECONDS).";
@@ -164,6 +170,7 @@ public sealed class ScriptSession : IDisposable
             return new CellResult(CellStatus.TimedOut, count, error, null, clock.Elapsed);
         }
         running = null;
+        interrupt.Dispose();
         var result = await done.Task.ConfigureAwait(false);
         if (time) sink.Add(new StreamOutput("stdout", $"Wall time: {result.Elapsed.TotalMilliseconds:0.#} ms\n"));
         return result;
@@ -268,19 +275,40 @@ public sealed class ScriptSession : IDisposable
         return $"{type}.{method.Name}";
     }
 
+    /// <summary>
+    /// The framework plus everything the engine carries (the closure of the engine's references: the course
+    /// library, TorchSharp, Plotly.NET, Microsoft.Data.Analysis, Formatting…), but not the host's own assemblies
+    /// (a test runner's, the CLI's).
+    /// </summary>
     private static ImmutableArray<MetadataReference> LoadReferences()
     {
-        var paths = (AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") as string ?? "")
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
-        var builder = ImmutableArray.CreateBuilder<MetadataReference>();
-        foreach (var path in paths)
+        var tpa = (AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") as string ?? "")
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .GroupBy(p => Path.GetFileNameWithoutExtension(p), StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(g => g.Key, g => g.First(), StringComparer.OrdinalIgnoreCase);
+        string framework = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
+        var chosen = new HashSet<string>(tpa.Values.Where(p => Path.GetDirectoryName(p) == framework), StringComparer.Ordinal);
+        var pending = new Stack<AssemblyName>([typeof(ScriptSession).Assembly.GetName()]);
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        while (pending.Count > 0)
         {
-            if (Path.GetFileName(path).StartsWith("Microsoft.CodeAnalysis", StringComparison.Ordinal)) continue;
-            builder.Add(MetadataReference.CreateFromFile(path));
+            var name = pending.Pop();
+            if (name.Name is null || !seen.Add(name.Name) || !tpa.TryGetValue(name.Name, out var path)) continue;
+            if (name.Name.StartsWith("Microsoft.CodeAnalysis", StringComparison.Ordinal)) continue;
+            chosen.Add(path);
+            try
+            {
+                foreach (var dependency in Assembly.Load(name).GetReferencedAssemblies()) pending.Push(dependency);
+            }
+            catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException) { }
         }
-        return builder.ToImmutable();
+        return [.. chosen.Order(StringComparer.Ordinal).Select(p => MetadataReference.CreateFromFile(p))];
     }
 
     /// <inheritdoc />
-    public void Dispose() => running?.Cancel();
+    public void Dispose()
+    {
+        try { running?.Cancel(); }
+        catch (ObjectDisposedException) { }
+    }
 }
