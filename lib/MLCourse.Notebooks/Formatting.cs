@@ -1,0 +1,142 @@
+using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.Data.Analysis;
+using Microsoft.DotNet.Interactive.Formatting;
+using MLCourse.Training;
+using Plotly.NET;
+using TorchSharp;
+
+namespace MLCourse.Notebooks;
+
+/// <summary>
+/// Turns values into MIME bundles with Microsoft.DotNet.Interactive.Formatting (the library .NET Interactive
+/// used), plus the workbook's own formatters: Plotly.NET charts as HTML that loads plotly.js, tensors as
+/// shape/dtype/device/values, DataFrames as HTML tables, progress bars as HTML.
+/// </summary>
+public static partial class ValueFormatter
+{
+    private static readonly object gate = new();
+    private static bool registered;
+
+    /// <summary>Where the chart HTML gets plotly.js from when the page has none yet.</summary>
+    public static string PlotlyCdn { get; set; } = "https://cdn.plot.ly/plotly-2.28.0.min";
+
+    /// <summary>Registers the workbook's formatters (idempotent; also after <c>Formatter.ResetToDefault()</c>).</summary>
+    public static void EnsureRegistered()
+    {
+        lock (gate)
+        {
+            if (registered) return;
+            registered = true;
+            Register();
+        }
+    }
+
+    private static void Register()
+    {
+        Formatter.Register<GenericChart>((chart, writer) => writer.Write(ChartHtml(chart)), HtmlFormatter.MimeType);
+        Formatter.Register<GenericChart>((chart, writer) => writer.Write("Plotly chart (shown as HTML in a notebook client)"), PlainTextFormatter.MimeType);
+        Formatter.SetPreferredMimeTypesFor(typeof(GenericChart), HtmlFormatter.MimeType);
+
+        Formatter.Register<torch.Tensor>((t, writer) => writer.Write(TensorText(t)), PlainTextFormatter.MimeType);
+        Formatter.SetPreferredMimeTypesFor(typeof(torch.Tensor), PlainTextFormatter.MimeType);
+
+        Formatter.Register<DataFrame>((df, writer) => writer.Write(DataFrameHtml(df)), HtmlFormatter.MimeType);
+        Formatter.Register<DataFrame>((df, writer) => writer.Write(df.ToString()), PlainTextFormatter.MimeType);
+        Formatter.SetPreferredMimeTypesFor(typeof(DataFrame), HtmlFormatter.MimeType);
+
+        Formatter.Register<ProgressView>((p, writer) => writer.Write(p.Html), HtmlFormatter.MimeType);
+        Formatter.Register<ProgressView>((p, writer) => writer.Write(p.Text), PlainTextFormatter.MimeType);
+        Formatter.SetPreferredMimeTypesFor(typeof(ProgressView), HtmlFormatter.MimeType);
+
+        Formatter.Register<HtmlContent>((h, writer) => writer.Write(h.Html), HtmlFormatter.MimeType);
+        Formatter.SetPreferredMimeTypesFor(typeof(HtmlContent), HtmlFormatter.MimeType);
+    }
+
+    /// <summary>Formats a value: its preferred MIME types (or the ones asked for), plus text/plain.</summary>
+    public static IReadOnlyDictionary<string, string> Format(object? value, params string[] mimeTypes)
+    {
+        EnsureRegistered();
+        var data = new Dictionary<string, string>();
+        if (value is null)
+        {
+            data[PlainTextFormatter.MimeType] = "<null>";
+            return data;
+        }
+        var wanted = mimeTypes.Length > 0 ? mimeTypes : Formatter.GetPreferredMimeTypesFor(value.GetType()).ToArray();
+        foreach (var mime in wanted.Append(PlainTextFormatter.MimeType).Distinct())
+        {
+            try { data[mime] = value.ToDisplayString(mime); }
+            catch (Exception e) when (mime == PlainTextFormatter.MimeType) { data[mime] = $"{value.GetType().Name}: {e.Message}"; }
+        }
+        if (value is string s) data[PlainTextFormatter.MimeType] = s;
+        return data;
+    }
+
+    /// <summary>Chart HTML that draws with plotly.js if the page has it, else loads it (require.js or a script tag) first.</summary>
+    public static string ChartHtml(GenericChart chart)
+    {
+        string html = GenericChart.toChartHTML(chart);
+        var call = RenderCall().Match(html);
+        if (!call.Success) return html;
+        string render = call.Groups["fn"].Value;
+        string loader =
+            $$"""
+            (function () {
+              var render = {{render}};
+              if (typeof window.Plotly !== 'undefined') { render(); return; }
+              if (typeof window.requirejs !== 'undefined' && typeof window.requirejs.config === 'function') {
+                window.requirejs.config({ paths: { plotly: '{{PlotlyCdn}}' } });
+                window.requirejs(['plotly'], function (p) { window.Plotly = p; render(); });
+                return;
+              }
+              var s = document.createElement('script');
+              s.src = '{{PlotlyCdn}}.js';
+              s.onload = render;
+              document.head.appendChild(s);
+            })();
+            """;
+        return html[..call.Index] + loader + html[(call.Index + call.Length)..];
+    }
+
+    [GeneratedRegex(@"(?<fn>renderPlotly_[0-9a-f]+)\(\);")]
+    private static partial Regex RenderCall();
+
+    /// <summary>A tensor as text: shape, dtype, device, then the values (elided beyond a few per dimension).</summary>
+    public static string TensorText(torch.Tensor t)
+    {
+        if (t.IsInvalid) return "tensor (disposed)";
+        string head = $"tensor [{string.Join(", ", t.shape)}] {t.dtype.ToString().ToLowerInvariant()} on {t.device}"
+                      + (t.requires_grad ? ", requires_grad" : "");
+        string values = t.numel() <= 10_000 ? t.ToString(TorchSharp.TensorStringStyle.Numpy) : "(values elided: more than 10,000 elements)";
+        return head + Environment.NewLine + values;
+    }
+
+    /// <summary>The first rows of a DataFrame as an HTML table.</summary>
+    public static string DataFrameHtml(DataFrame df, int maxRows = 20)
+    {
+        var sb = new StringBuilder("<table><thead><tr><th></th>");
+        foreach (var column in df.Columns) sb.Append("<th>").Append(WebUtility.HtmlEncode(column.Name)).Append("</th>");
+        sb.Append("</tr></thead><tbody>");
+        long rows = Math.Min(df.Rows.Count, maxRows);
+        for (long r = 0; r < rows; r++)
+        {
+            sb.Append("<tr><td><i>").Append(r).Append("</i></td>");
+            foreach (var column in df.Columns)
+                sb.Append("<td>").Append(WebUtility.HtmlEncode(Convert.ToString(column[r], System.Globalization.CultureInfo.InvariantCulture) ?? "")).Append("</td>");
+            sb.Append("</tr>");
+        }
+        sb.Append("</tbody></table>");
+        if (df.Rows.Count > maxRows) sb.Append($"<p>{df.Rows.Count} rows × {df.Columns.Count} columns (first {maxRows} shown)</p>");
+        return sb.ToString();
+    }
+}
+
+/// <summary>Raw HTML to display as is (what <c>HTML("…")</c> returns).</summary>
+/// <param name="Html">The markup.</param>
+public sealed record HtmlContent(string Html)
+{
+    /// <inheritdoc />
+    public override string ToString() => Html;
+}

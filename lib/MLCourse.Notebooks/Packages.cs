@@ -1,0 +1,97 @@
+using System.Reflection;
+
+namespace MLCourse.Notebooks;
+
+/// <summary>
+/// <c>#r "nuget: …"</c> for the packages the engine carries: they are already loaded, so the request binds to
+/// the carried version (with a note when another version was asked). Anything else is a clear error.
+/// </summary>
+public static class Packages
+{
+    /// <summary>Package id (case-insensitive) → the carried assembly that stands for it.</summary>
+    public static readonly IReadOnlyDictionary<string, Assembly> Carried = new Dictionary<string, Assembly>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["MLCourse"] = typeof(MLCourse.Course).Assembly,
+        ["TorchSharp"] = typeof(TorchSharp.torch).Assembly,
+        ["TorchSharp-cpu"] = typeof(TorchSharp.torch).Assembly,
+        ["TorchSharp-cuda-linux"] = typeof(TorchSharp.torch).Assembly,
+        ["TorchSharp-cuda-windows"] = typeof(TorchSharp.torch).Assembly,
+        ["libtorch-cpu"] = typeof(TorchSharp.torch).Assembly,
+        ["libtorch-cpu-linux-x64"] = typeof(TorchSharp.torch).Assembly,
+        ["Plotly.NET"] = typeof(Plotly.NET.GenericChart).Assembly,
+        ["Plotly.NET.CSharp"] = typeof(Plotly.NET.CSharp.Chart).Assembly,
+        ["Plotly.NET.Interactive"] = typeof(Plotly.NET.GenericChart).Assembly,
+        ["Microsoft.Data.Analysis"] = typeof(Microsoft.Data.Analysis.DataFrame).Assembly,
+        ["Microsoft.DotNet.Interactive.Formatting"] = typeof(Microsoft.DotNet.Interactive.Formatting.Formatter).Assembly,
+    };
+
+    /// <summary>The version of a carried package as NuGet spells it.</summary>
+    public static string VersionOf(Assembly assembly)
+    {
+        string? informational = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+        string version = informational?.Split('+')[0] ?? assembly.GetName().Version?.ToString(3) ?? "?";
+        return version;
+    }
+
+    /// <summary>Satisfies the cell's package requests, or returns the error for the first one that cannot be.</summary>
+    internal static ErrorOutput? Resolve(MagicLines magic, IOutputSink sink)
+    {
+        foreach (var request in magic.Packages)
+        {
+            if (!Carried.TryGetValue(request.Name, out var assembly))
+            {
+                string message =
+                    $"#r \"nuget: {request.Name}\" (line {request.Line}): this engine carries only "
+                    + string.Join(", ", Carried.Keys.Where(k => !k.StartsWith("libtorch", StringComparison.Ordinal)))
+                    + $". Reference a local assembly with #r \"path/to/{request.Name}.dll\", or add the package to lib/MLCourse.";
+                return new ErrorOutput("PackageNotAvailable", message, [message]);
+            }
+            string carried = VersionOf(assembly);
+            if (request.Version is { } asked && !asked.Contains('*') && !asked.StartsWith('[') && !asked.StartsWith('(')
+                && !string.Equals(asked, carried, StringComparison.OrdinalIgnoreCase))
+                sink.Add(new StreamOutput("stdout", $"{request.Name}: using the engine's version {carried} (the cell asked for {asked}).\n"));
+        }
+        return null;
+    }
+}
+
+/// <summary>Cells in other languages (Polyglot allowed them): markdown and HTML are shown, the rest skipped with a note.</summary>
+internal static class OtherLanguages
+{
+    public static void Show(string language, string source, IOutputSink sink)
+    {
+        string body = string.Join("\n", source.Replace("\r\n", "\n").Split('\n').SkipWhile(l => !l.TrimStart().StartsWith("#!", StringComparison.Ordinal)).Skip(1));
+        switch (language)
+        {
+            case "markdown" or "md":
+                sink.Add(new DisplayOutput(new Dictionary<string, string> { ["text/markdown"] = body, ["text/plain"] = body }));
+                break;
+            case "html":
+                sink.Add(new DisplayOutput(new Dictionary<string, string> { ["text/html"] = body, ["text/plain"] = body }));
+                break;
+            case "mermaid":
+                sink.Add(new DisplayOutput(new Dictionary<string, string> { ["text/markdown"] = $"```mermaid\n{body}\n```", ["text/plain"] = body }));
+                break;
+            default:
+                sink.Add(new StreamOutput("stderr", $"Skipped a #!{language} cell: this engine runs C# only.\n"));
+                break;
+        }
+    }
+}
+
+/// <summary><c>#!</c> directives other than languages.</summary>
+internal static class Directives
+{
+    public static void Run(string directive, IOutputSink sink)
+    {
+        string name = directive.Split(' ', 2)[0].ToLowerInvariant();
+        string text = name switch
+        {
+            "about" => $"MLCourse notebook engine {Packages.VersionOf(typeof(ScriptSession).Assembly)}: C# (Roslyn "
+                       + $"{Packages.VersionOf(typeof(Microsoft.CodeAnalysis.CSharp.CSharpCompilation).Assembly)}) on .NET {Environment.Version}.\n",
+            "lsmagic" => "Magic lines: #r \"nuget: Name[, Version]\", #r \"path.dll\", #i \"nuget: source\", #load \"file.csx\", #!time, #!about, #!lsmagic\n",
+            _ => $"#!{name} is not supported by this engine; the line was ignored.\n",
+        };
+        sink.Add(new StreamOutput(name is "about" or "lsmagic" ? "stdout" : "stderr", text));
+    }
+}

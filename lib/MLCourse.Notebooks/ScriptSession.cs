@@ -1,0 +1,314 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Reflection;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Scripting;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Scripting;
+
+namespace MLCourse.Notebooks;
+
+/// <summary>How a session runs cells.</summary>
+public sealed record SessionOptions
+{
+    /// <summary>Folder that relative <c>#r</c>/<c>#load</c>/<c>#i</c> paths start from (the notebook's folder).</summary>
+    public string WorkingDirectory { get; init; } = Directory.GetCurrentDirectory();
+
+    /// <summary>Longest a single cell may run; null for no limit.</summary>
+    public TimeSpan? CellTimeout { get; init; }
+
+    /// <summary>Name used in diagnostics and stack traces (usually the notebook's file name).</summary>
+    public string Name { get; init; } = "notebook";
+}
+
+/// <summary>How a cell ended.</summary>
+public enum CellStatus
+{
+    /// <summary>Ran to the end.</summary>
+    Ok,
+    /// <summary>Did not compile, or threw.</summary>
+    Error,
+    /// <summary>Ran longer than the cell timeout; the session cannot run more cells.</summary>
+    TimedOut,
+    /// <summary>Stopped by an interrupt.</summary>
+    Interrupted,
+}
+
+/// <summary>The outcome of one cell.</summary>
+/// <param name="Status">How it ended.</param>
+/// <param name="ExecutionCount">The count given to this execution.</param>
+/// <param name="Error">The error output, when the cell failed.</param>
+/// <param name="Line">The 1-based line in the cell the error points at, when known.</param>
+/// <param name="Elapsed">Wall time.</param>
+public sealed record CellResult(CellStatus Status, int ExecutionCount, ErrorOutput? Error, int? Line, TimeSpan Elapsed)
+{
+    /// <summary>One line: <c>line 3: error CS0103: The name 'x' does not exist…</c>.</summary>
+    public string Diagnosis => Error is null ? "ok" : (Line is { } l ? $"line {l}: " : "") + Error.Value;
+}
+
+/// <summary>
+/// A C# notebook session: every cell continues the state of the cells before it (Roslyn scripting), as in
+/// .NET Interactive. Later cells may redeclare variables, methods and types; top-level await works; a cell's
+/// trailing expression (no semicolon) is its result; values assigned before an exception are kept.
+/// The same session type backs the headless runner, the Jupyter kernel and the grader.
+/// </summary>
+public sealed class ScriptSession : IDisposable
+{
+    /// <summary>Namespaces (and the static class of display functions) every cell sees without a using.</summary>
+    public static readonly ImmutableArray<string> DefaultImports =
+    [
+        "System", "System.IO", "System.Text", "System.Collections", "System.Collections.Generic", "System.Linq",
+        "System.Threading.Tasks", "Microsoft.DotNet.Interactive.Formatting", "MLCourse.Notebooks",
+        "MLCourse.Notebooks.NotebookFunctions",
+    ];
+
+    private static readonly Lazy<ImmutableArray<MetadataReference>> references = new(LoadReferences);
+    private readonly ScriptOptions scriptOptions;
+    private ScriptState<object>? state;
+    private int executionCount;
+    private CancellationTokenSource? running;
+
+    /// <summary>Creates a session.</summary>
+    public ScriptSession(SessionOptions? options = null)
+    {
+        Options = options ?? new SessionOptions();
+        ConsoleRouter.Install();
+        ValueFormatter.EnsureRegistered();
+        scriptOptions = ScriptOptions.Default
+            .WithReferences(references.Value)
+            .WithImports(DefaultImports)
+            .WithLanguageVersion(LanguageVersion.Latest)
+            .WithOptimizationLevel(OptimizationLevel.Release)
+            .WithAllowUnsafe(true)
+            .WithEmitDebugInformation(true)
+            .WithMetadataResolver(ScriptMetadataResolver.Default.WithBaseDirectory(Options.WorkingDirectory))
+            .WithSourceResolver(ScriptSourceResolver.Default.WithBaseDirectory(Options.WorkingDirectory));
+    }
+
+    /// <summary>The options the session was created with.</summary>
+    public SessionOptions Options { get; }
+
+    /// <summary>True after a cell timed out: its thread may still run, so the session takes no more cells.</summary>
+    public bool IsBroken { get; private set; }
+
+    /// <summary>Number of cells executed so far.</summary>
+    public int ExecutionCount => executionCount;
+
+    /// <summary>The variables the cells have defined so far (newest declaration of each name).</summary>
+    public IReadOnlyDictionary<string, object?> Variables =>
+        (state?.Variables ?? []).GroupBy(v => v.Name).ToDictionary(g => g.Key, g => (object?)g.Last().Value);
+
+    /// <summary>The value of a variable the cells defined, or default when there is none of that type.</summary>
+    public bool TryGetVariable<T>(string name, out T? value)
+    {
+        var variable = state?.Variables.LastOrDefault(v => v.Name == name);
+        if (variable?.Value is T t)
+        {
+            value = t;
+            return true;
+        }
+        value = default;
+        return false;
+    }
+
+    /// <summary>Asks the running cell to stop: library loops (trainer, progress bars, downloads) stop at their next step.</summary>
+    public void Interrupt()
+    {
+        try { running?.Cancel(); }
+        catch (ObjectDisposedException) { }
+    }
+
+    /// <summary>Runs one cell. Outputs go to <paramref name="sink"/> as they happen.</summary>
+    /// <param name="source">The cell's text, magic lines included.</param>
+    /// <param name="sink">Receives stream, display and result outputs (errors are in the result).</param>
+    /// <param name="label">How diagnostics name the cell, e.g. <c>cell 4</c>.</param>
+    /// <param name="cancellationToken">Cancelling it interrupts the cell, like <see cref="Interrupt"/>.</param>
+    public async Task<CellResult> ExecuteAsync(string source, IOutputSink sink, string? label = null, CancellationToken cancellationToken = default)
+    {
+        if (IsBroken)
+            throw new InvalidOperationException("A previous cell timed out and may still be running; start a new session.");
+        int count = ++executionCount;
+        label ??= $"cell {count}";
+        var clock = Stopwatch.StartNew();
+        var magic = Magics.Parse(source);
+
+        if (magic.OtherLanguage is { } language)
+        {
+            OtherLanguages.Show(language, source, sink);
+            return new CellResult(CellStatus.Ok, count, null, null, clock.Elapsed);
+        }
+        if (Packages.Resolve(magic, sink) is { } packageError)
+            return Failed(count, packageError, clock);
+        bool time = magic.Directives.Any(d => d.Equals("time", StringComparison.OrdinalIgnoreCase));
+        foreach (var directive in magic.Directives.Where(d => !d.Equals("time", StringComparison.OrdinalIgnoreCase)))
+            Directives.Run(directive, sink);
+
+        // Not disposed when the cell times out: its thread may still read the token.
+        var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        running = interrupt;
+        var context = new CellContext(sink, interrupt.Token);
+        var done = new TaskCompletionSource<CellResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            CellContext.Current = context;
+            try { done.SetResult(Run(magic.Code, label, count, sink, clock, interrupt.Token)); }
+            catch (Exception e) { done.SetException(e); }
+            finally { CellContext.Current = null; }
+        }, maxStackSize: 64 * 1024 * 1024) { IsBackground = true, Name = $"{Options.Name} {label}" };
+        thread.Start();
+
+        var timeout = Options.CellTimeout is { } t ? Task.Delay(t, CancellationToken.None) : Task.Delay(Timeout.Infinite, CancellationToken.None);
+        if (await Task.WhenAny(done.Task, timeout).ConfigureAwait(false) != done.Task)
+        {
+            IsBroken = true;
+            running = null;
+            interrupt.Cancel();
+            string message = $"the cell ran longer than the {Options.CellTimeout!.Value.TotalSeconds:0.#} s cell timeout and was stopped "
+                             + "(an endless loop? raise the limit with --timeout SECONDS).";
+            var error = new ErrorOutput("TimeoutException", message, [$"{Options.Name}: {label}: {message}"]);
+            return new CellResult(CellStatus.TimedOut, count, error, null, clock.Elapsed);
+        }
+        running = null;
+        interrupt.Dispose();
+        var result = await done.Task.ConfigureAwait(false);
+        if (time) sink.Add(new StreamOutput("stdout", $"Wall time: {result.Elapsed.TotalMilliseconds:0.#} ms\n"));
+        return result;
+    }
+
+    private CellResult Run(string code, string label, int count, IOutputSink sink, Stopwatch clock, CancellationToken interrupt)
+    {
+        var options = scriptOptions.WithFilePath($"{Options.Name} {label}");
+        // A stream (not a string) gives the source an encoding, which debug information (line numbers) needs.
+        using var text = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(code));
+        Script<object> script = state is null
+            ? CSharpScript.Create(text, options)
+            : state.Script.ContinueWith<object>(text, options);
+        var diagnostics = script.Compile(interrupt);
+        var errors = diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        if (errors.Count > 0)
+            return Failed(count, CompilationError(errors, label), clock, errors[0].Location.GetLineSpan().StartLinePosition.Line + 1);
+
+        ScriptState<object> next;
+        try
+        {
+            next = (state is null ? script.RunAsync(null, _ => true, interrupt) : script.RunFromAsync(state, _ => true, interrupt))
+                .GetAwaiter().GetResult();
+        }
+        catch (Exception e)
+        {
+            return Failed(count, RuntimeError(e, options.FilePath, label, out int? line), clock, line);
+        }
+        state = next;
+        if (next.Exception is { } exception)
+        {
+            var error = RuntimeError(exception, options.FilePath, label, out int? line);
+            var status = exception is OperationCanceledException && interrupt.IsCancellationRequested ? CellStatus.Interrupted : CellStatus.Error;
+            return new CellResult(status, count, error, line, clock.Elapsed);
+        }
+        if (HasTrailingExpression(script, out bool isVoid) && !isVoid)
+            sink.Add(new ResultOutput(ValueFormatter.Format(next.ReturnValue), count));
+        return new CellResult(CellStatus.Ok, count, null, null, clock.Elapsed);
+    }
+
+    private static CellResult Failed(int count, ErrorOutput error, Stopwatch clock, int? line = null) =>
+        new(CellStatus.Error, count, error, line, clock.Elapsed);
+
+    /// <summary>True when the cell ends in an expression without a semicolon (its value is the cell's result).</summary>
+    private static bool HasTrailingExpression(Script<object> script, out bool isVoid)
+    {
+        isVoid = false;
+        var compilation = script.GetCompilation();
+        var tree = compilation.SyntaxTrees.LastOrDefault();
+        if (tree?.GetRoot() is not CompilationUnitSyntax root
+            || root.Members.LastOrDefault() is not GlobalStatementSyntax { Statement: ExpressionStatementSyntax statement }
+            || !statement.SemicolonToken.IsMissing)
+            return false;
+        var type = compilation.GetSemanticModel(tree).GetTypeInfo(statement.Expression).Type;
+        isVoid = type is null || type.SpecialType == SpecialType.System_Void;
+        return true;
+    }
+
+    private static ErrorOutput CompilationError(IReadOnlyList<Diagnostic> errors, string label)
+    {
+        var lines = errors.Select(d =>
+        {
+            var position = d.Location.GetLineSpan().StartLinePosition;
+            return $"{label}, line {position.Line + 1}, column {position.Character + 1}: error {d.Id}: {d.GetMessage()}";
+        }).ToList();
+        var first = errors[0];
+        return new ErrorOutput("CompilationError", $"error {first.Id}: {first.GetMessage()}", lines);
+    }
+
+    private static ErrorOutput RuntimeError(Exception exception, string? cellPath, string label, out int? line)
+    {
+        while (exception is TargetInvocationException { InnerException: { } inner }) exception = inner;
+        if (exception is AggregateException { InnerExceptions.Count: 1 } aggregate) exception = aggregate.InnerExceptions[0];
+        line = null;
+        var trace = new List<string> { $"{exception.GetType().FullName}: {exception.Message}" };
+        foreach (var frame in new StackTrace(exception, fNeedFileInfo: true).GetFrames())
+        {
+            var method = frame.GetMethod();
+            if (method?.DeclaringType?.Namespace?.StartsWith("Microsoft.CodeAnalysis", StringComparison.Ordinal) == true) continue;
+            string? file = frame.GetFileName();
+            if (file is not null && cellPath is not null && Path.GetFileName(file) == Path.GetFileName(cellPath))
+            {
+                line ??= frame.GetFileLineNumber();
+                trace.Add($"   at {Describe(method)} in {label}, line {frame.GetFileLineNumber()}");
+            }
+            else if (method is not null && method.DeclaringType?.Namespace?.StartsWith("System.Runtime", StringComparison.Ordinal) != true)
+            {
+                trace.Add($"   at {Describe(method)}" + (file is null ? "" : $" in {Path.GetFileName(file)}:line {frame.GetFileLineNumber()}"));
+            }
+        }
+        if (exception.InnerException is { } innerException)
+            trace.Add($" ---> {innerException.GetType().FullName}: {innerException.Message}");
+        return new ErrorOutput(exception.GetType().Name, exception.Message, trace);
+    }
+
+    private static string Describe(MethodBase? method)
+    {
+        if (method is null) return "?";
+        string type = method.DeclaringType?.Name ?? "";
+        if (type.StartsWith("<<Initialize>>", StringComparison.Ordinal) || method.Name == "<Initialize>") return "<cell>";
+        if (type.StartsWith("Submission#", StringComparison.Ordinal)) return method.Name;
+        return $"{type}.{method.Name}";
+    }
+
+    /// <summary>
+    /// The framework plus everything the engine carries (the closure of the engine's references: the course
+    /// library, TorchSharp, Plotly.NET, Microsoft.Data.Analysis, Formatting…), but not the host's own assemblies
+    /// (a test runner's, the CLI's).
+    /// </summary>
+    private static ImmutableArray<MetadataReference> LoadReferences()
+    {
+        var tpa = (AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") as string ?? "")
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .GroupBy(p => Path.GetFileNameWithoutExtension(p), StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(g => g.Key, g => g.First(), StringComparer.OrdinalIgnoreCase);
+        string framework = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
+        var chosen = new HashSet<string>(tpa.Values.Where(p => Path.GetDirectoryName(p) == framework), StringComparer.Ordinal);
+        var pending = new Stack<AssemblyName>([typeof(ScriptSession).Assembly.GetName()]);
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        while (pending.Count > 0)
+        {
+            var name = pending.Pop();
+            if (name.Name is null || !seen.Add(name.Name) || !tpa.TryGetValue(name.Name, out var path)) continue;
+            if (name.Name.StartsWith("Microsoft.CodeAnalysis", StringComparison.Ordinal)) continue;
+            chosen.Add(path);
+            try
+            {
+                foreach (var dependency in Assembly.Load(name).GetReferencedAssemblies()) pending.Push(dependency);
+            }
+            catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException) { }
+        }
+        return [.. chosen.Order(StringComparer.Ordinal).Select(p => MetadataReference.CreateFromFile(p))];
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        try { running?.Cancel(); }
+        catch (ObjectDisposedException) { }
+    }
+}

@@ -1,0 +1,178 @@
+using MLCourse.Notebooks;
+
+namespace MLCourse.Tests.Notebooks;
+
+public class ScriptSessionTests
+{
+    private readonly ScriptSession session = new(new SessionOptions { CellTimeout = TimeSpan.FromSeconds(20) });
+
+    private async Task<(CellResult Result, IReadOnlyList<CellOutput> Outputs)> Run(string code)
+    {
+        var sink = new OutputCollector();
+        var result = await session.ExecuteAsync(code, sink);
+        return (result, sink.Outputs);
+    }
+
+    private static string Plain(CellOutput output) => output switch
+    {
+        ResultOutput r => r.Data["text/plain"],
+        DisplayOutput d => d.Data["text/plain"],
+        StreamOutput s => s.Text,
+        _ => output.ToString()!,
+    };
+
+    [Fact]
+    public async Task State_continues_from_cell_to_cell_and_the_last_expression_is_the_result()
+    {
+        await Run("var x = 20;");
+        var (result, outputs) = await Run("x + 1");
+        Assert.Equal(CellStatus.Ok, result.Status);
+        var value = Assert.IsType<ResultOutput>(Assert.Single(outputs));
+        Assert.Equal("21", value.Data["text/plain"]);
+        Assert.Equal(2, value.ExecutionCount);
+    }
+
+    [Fact]
+    public async Task A_statement_with_a_semicolon_or_a_void_call_has_no_result()
+    {
+        var (_, withSemicolon) = await Run("var y = 3; y;");
+        Assert.Empty(withSemicolon.OfType<ResultOutput>());
+        var (_, voidCall) = await Run("Console.WriteLine(\"hello\")");
+        Assert.Equal("hello\n", Plain(Assert.Single(voidCall)).Replace("\r\n", "\n"));
+    }
+
+    [Fact]
+    public async Task Later_cells_may_redeclare_variables_methods_and_types()
+    {
+        await Run("int F(int a) => a + 1; class Box { public int V = 1; } var v = \"text\";");
+        var (result, outputs) = await Run("int F(int a) => a * 10; class Box { public int V = 2; } var v = 5; F(v) + new Box().V");
+        Assert.Equal(CellStatus.Ok, result.Status);
+        Assert.Equal("52", Plain(outputs.Single()));
+    }
+
+    [Fact]
+    public async Task Top_level_await_works()
+    {
+        var (result, outputs) = await Run("await Task.Delay(10);\n\"done\"");
+        Assert.Equal(CellStatus.Ok, result.Status);
+        Assert.Equal("done", Plain(outputs.Single()));
+    }
+
+    [Fact]
+    public async Task Values_assigned_before_an_exception_are_kept()
+    {
+        await Run("var count = 1;");
+        var (failed, _) = await Run("count = 2;\nthrow new InvalidOperationException(\"boom\");");
+        Assert.Equal(CellStatus.Error, failed.Status);
+        Assert.Equal(2, failed.Line);
+        Assert.Equal("boom", failed.Error!.Value);
+        Assert.Equal("line 2: boom", failed.Diagnosis);
+        var (_, outputs) = await Run("count");
+        Assert.Equal("2", Plain(outputs.Single()));
+    }
+
+    [Fact]
+    public async Task A_compilation_error_names_the_line_and_keeps_the_state()
+    {
+        await Run("var kept = 7;");
+        var (result, _) = await Run("var a = 1;\nvar b = missing + 1;");
+        Assert.Equal(CellStatus.Error, result.Status);
+        Assert.Equal(2, result.Line);
+        Assert.Contains("CS0103", result.Diagnosis);
+        Assert.Contains("missing", result.Diagnosis);
+        var (_, outputs) = await Run("kept");
+        Assert.Equal("7", Plain(outputs.Single()));
+    }
+
+    [Fact]
+    public async Task Display_shows_values_and_handles_update_them_in_place()
+    {
+        var (result, outputs) = await Run("var h = display(1); h.Update(2); \"x\".Display();");
+        Assert.Equal(CellStatus.Ok, result.Status);
+        Assert.Equal(2, outputs.Count);
+        Assert.Equal("2", Plain(outputs[0]));
+        Assert.Equal("x", Plain(outputs[1]));
+    }
+
+    [Fact]
+    public async Task Stdout_and_displays_keep_their_order()
+    {
+        var (_, outputs) = await Run("Console.Write(\"a\"); display(\"b\"); Console.Write(\"c\"); Console.Error.Write(\"d\");");
+        Assert.Equal(["a", "b", "c", "d"], outputs.Select(Plain));
+        Assert.Equal("stderr", Assert.IsType<StreamOutput>(outputs[3]).Name);
+    }
+
+    [Fact]
+    public async Task Tensors_show_shape_dtype_device_and_values()
+    {
+        var (_, outputs) = await Run("TorchSharp.torch.ones(2, 3)");
+        string text = Plain(outputs.Single());
+        Assert.StartsWith("tensor [2, 3] float32 on cpu", text);
+        Assert.Contains("[[1, 1, 1]", text);
+    }
+
+    [Fact]
+    public async Task Charts_are_html_that_loads_plotly()
+    {
+        var (_, outputs) = await Run("MLCourse.Plots.Charts.Line(new double[] { 1, 2 }, new double[] { 3, 4 }, \"curve\")");
+        var html = Assert.IsType<ResultOutput>(outputs.Single()).Data["text/html"];
+        Assert.Contains("Plotly.newPlot", html);
+        Assert.Contains("plotly-2.28.0.min", html);
+        Assert.Contains("\"name\":\"curve\"", html);
+    }
+
+    [Fact]
+    public async Task Carried_packages_bind_and_others_fail_clearly()
+    {
+        var (ok, _) = await Run("#r \"nuget: TorchSharp-cpu, 0.107.0\"\n#i \"nuget: ../artifacts/packages\"\n1");
+        Assert.Equal(CellStatus.Ok, ok.Status);
+        var (noted, notes) = await Run("#r \"nuget: Plotly.NET, 4.2.0\"");
+        Assert.Equal(CellStatus.Ok, noted.Status);
+        Assert.Contains("using the engine's version 6.0.0", Plain(notes.Single()));
+        var (missing, _) = await Run("#r \"nuget: Not.A.Real.Package\"");
+        Assert.Equal(CellStatus.Error, missing.Status);
+        Assert.Contains("Not.A.Real.Package", missing.Diagnosis);
+    }
+
+    [Fact]
+    public async Task Cells_in_other_languages_are_shown_or_skipped_with_a_note()
+    {
+        var (markdown, md) = await Run("#!markdown\n# Title");
+        Assert.Equal(CellStatus.Ok, markdown.Status);
+        Assert.Equal("# Title", Assert.IsType<DisplayOutput>(md.Single()).Data["text/markdown"]);
+        var (fsharp, fs) = await Run("#!fsharp\nlet x = 1");
+        Assert.Equal(CellStatus.Ok, fsharp.Status);
+        Assert.Contains("#!fsharp", Plain(fs.Single()));
+    }
+
+    [Fact]
+    public async Task Time_magic_reports_the_wall_time()
+    {
+        var (_, outputs) = await Run("#!time\nvar s = 0; for (int i = 0; i < 1000; i++) s += i;");
+        Assert.StartsWith("Wall time:", Plain(outputs.Single()));
+    }
+
+    [Fact]
+    public async Task An_endless_loop_is_stopped_by_the_cell_timeout()
+    {
+        using var quick = new ScriptSession(new SessionOptions { CellTimeout = TimeSpan.FromSeconds(1) });
+        var result = await quick.ExecuteAsync("while (true) { }", new OutputCollector(), "cell 3");
+        Assert.Equal(CellStatus.TimedOut, result.Status);
+        Assert.Contains("timeout", result.Diagnosis);
+        Assert.True(quick.IsBroken);
+    }
+
+    [Fact]
+    public async Task Interrupt_stops_a_library_loop_at_its_next_step()
+    {
+        var sink = new OutputCollector();
+        var running = session.ExecuteAsync(
+            "foreach (var i in MLCourse.Training.Progress.Range(1000, \"slow\")) System.Threading.Thread.Sleep(20);", sink);
+        await Task.Delay(500);
+        session.Interrupt();
+        var result = await running.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(CellStatus.Interrupted, result.Status);
+        var (after, outputs) = await Run("1 + 1");
+        Assert.Equal("2", Plain(outputs.Single()));
+    }
+}
