@@ -15,7 +15,12 @@ public sealed record DataSetLocation(DataSetInfo Set, string? Folder, string? Va
 
     /// <inheritdoc />
     public override string ToString() =>
-        Found ? $"{Set.Name,-34} {Folder} ({Variant})" : $"{Set.Name,-34} missing: {Set.FetchCommand}";
+        Found ? $"{Set.Name,-34} {Folder} ({Variant})" : $"{Set.Name,-34} missing: {MissingHint}";
+
+    /// <summary>What to do when the set is missing: the fetch command, or where to put files that cannot be downloaded.</summary>
+    public string MissingHint => Set.Downloadable
+        ? Set.FetchCommand
+        : $"not downloadable, put its files into $MLCOURSE_DATA/{Set.Name} (see data/datasets.json)";
 }
 
 /// <summary>The result of checking one file against the manifest.</summary>

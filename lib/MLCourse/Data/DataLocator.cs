@@ -44,11 +44,16 @@ internal static class DataLocator
         return list;
     }
 
-    /// <summary>The variants whose files are all present in <paramref name="folder"/>.</summary>
-    internal static IEnumerable<DataVariantInfo> CompleteVariants(DataSetInfo set, string folder) =>
-        Directory.Exists(folder)
-            ? set.Variants.Where(v => v.Files.All(f => File.Exists(Path.Combine(folder, f.Name))))
-            : [];
+    /// <summary>
+    /// The variants whose files are all present in <paramref name="folder"/>, those whose file sizes also match
+    /// first (a cheap way to tell same-named layouts apart without hashing).
+    /// </summary>
+    internal static IEnumerable<DataVariantInfo> CompleteVariants(DataSetInfo set, string folder)
+    {
+        if (!Directory.Exists(folder)) return [];
+        var complete = set.Variants.Where(v => v.Files.All(f => File.Exists(Path.Combine(folder, f.Name)))).ToArray();
+        return complete.OrderBy(v => v.Files.All(f => f.Size <= 0 || new FileInfo(Path.Combine(folder, f.Name)).Length == f.Size) ? 0 : 1);
+    }
 
     /// <summary>The first candidate folder holding a complete variant, or null.</summary>
     internal static (string Folder, DataVariantInfo Variant)? TryFind(DataSetInfo set, string? explicitPath = null)
@@ -66,9 +71,9 @@ internal static class DataLocator
     {
         var searched = Candidates(set, explicitPath);
         string expected = string.Join(" or ", set.Variants.Select(v => string.Join(" + ", v.Files.Select(f => f.Name))));
-        string how = set.Variants.Any(v => v.Downloadable)
+        string how = set.Downloadable
             ? $"Run `{set.FetchCommand}` to download it"
-            : $"It cannot be downloaded automatically ({set.Variants[0].Note}) Put its files";
+            : $"`{set.FetchCommand}` cannot download it ({set.Variants[0].Note}) Put its files";
         return new DataSetException(
             $"Data set '{set.Name}' was not found: expected {expected} in one of: {string.Join(", ", searched)}. "
             + $"{how} (into {Path.Combine(CacheRoot(), set.Name)}), or set {EnvironmentVariable} to a folder holding {set.Name}/.",

@@ -34,6 +34,9 @@ public sealed record DataSetInfo(string Name, string Title, string Homepage, str
 {
     /// <summary>The command that downloads this set.</summary>
     public string FetchCommand => $"mlcourse data fetch {Name}";
+
+    /// <summary>True when some layout can be downloaded (every file has a URL).</summary>
+    public bool Downloadable => Variants.Any(v => v.Downloadable);
 }
 
 /// <summary>Reads the manifest embedded in the library (the repository's <c>data/datasets.json</c>).</summary>

@@ -29,11 +29,7 @@ public class DataCatalogTests
     [Fact]
     public void The_repository_manifest_is_the_embedded_one()
     {
-        string? repo = null;
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null && repo is null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "MLCourse.slnx"))) repo = dir.FullName;
-        Assert.NotNull(repo);
-        var fromRepo = DataManifest.Parse(File.ReadAllText(Path.Combine(repo, "data", "datasets.json")));
+        var fromRepo = DataManifest.Parse(File.ReadAllText(Path.Combine(Repo.Root, "data", "datasets.json")));
         Assert.Equal(fromRepo.Select(s => s.Name), DataCatalog.Sets.Select(s => s.Name));
     }
 
@@ -42,8 +38,18 @@ public class DataCatalogTests
     {
         var list = DataCatalog.List();
         Assert.Equal(DataCatalog.Sets.Count, list.Count);
-        Assert.All(list.Where(l => !l.Found), l => Assert.Contains("mlcourse data fetch " + l.Set.Name, l.ToString()));
+        Assert.All(list.Where(l => !l.Found && l.Set.Downloadable), l => Assert.Contains("mlcourse data fetch " + l.Set.Name, l.ToString()));
         Assert.All(list, l => Assert.NotEmpty(l.Searched));
+    }
+
+    [SkippableFact]
+    public void Same_named_layouts_are_told_apart_by_size()
+    {
+        const string debian = "/usr/share/datasets/fashion-mnist";
+        Skip.IfNot(Directory.Exists(debian), $"{debian} is absent (apt-get install dataset-fashion-mnist)");
+        var location = DataCatalog.Locate(FashionMnist.Name, debian);
+        Assert.Equal("debian", location.Variant);
+        Assert.True(DataCatalog.Verify(FashionMnist.Name, debian).Ok);
     }
 
     [Fact]
