@@ -11,14 +11,11 @@ internal static class DataLocator
     internal const string EnvironmentVariable = "MLCOURSE_DATA";
 
     /// <summary>The user cache root: <c>$XDG_CACHE_HOME/mlcourse</c>, else <c>~/.cache/mlcourse</c>.</summary>
-    internal static string CacheRoot()
-    {
-        string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-        string root = !string.IsNullOrWhiteSpace(xdg)
-            ? xdg
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
-        return Path.Combine(root, "mlcourse");
-    }
+    internal static string CacheRoot() =>
+        CacheRoot(Environment.GetEnvironmentVariable("XDG_CACHE_HOME"), Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
+
+    internal static string CacheRoot(string? xdgCacheHome, string home) =>
+        Path.Combine(!string.IsNullOrWhiteSpace(xdgCacheHome) ? xdgCacheHome : Path.Combine(home, ".cache"), "mlcourse");
 
     /// <summary>The repository root (the folder holding MLCourse.slnx), walking up from the current directory.</summary>
     internal static string? RepoRoot()
@@ -32,14 +29,16 @@ internal static class DataLocator
     }
 
     /// <summary>The candidate folders of a set, in lookup order (an explicit path replaces them all).</summary>
-    internal static IReadOnlyList<string> Candidates(DataSetInfo set, string? explicitPath = null)
+    internal static IReadOnlyList<string> Candidates(DataSetInfo set, string? explicitPath = null) =>
+        Candidates(set, explicitPath, Environment.GetEnvironmentVariable(EnvironmentVariable), RepoRoot(), CacheRoot());
+
+    internal static IReadOnlyList<string> Candidates(DataSetInfo set, string? explicitPath, string? dataVariable, string? repoRoot, string cacheRoot)
     {
         if (!string.IsNullOrWhiteSpace(explicitPath)) return [Path.GetFullPath(explicitPath)];
         var list = new List<string>();
-        string? env = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        if (!string.IsNullOrWhiteSpace(env)) list.Add(Path.GetFullPath(Path.Combine(env, set.Name)));
-        if (RepoRoot() is { } repo) list.Add(Path.Combine(repo, "data", set.Name));
-        list.Add(Path.Combine(CacheRoot(), set.Name));
+        if (!string.IsNullOrWhiteSpace(dataVariable)) list.Add(Path.GetFullPath(Path.Combine(dataVariable, set.Name)));
+        if (repoRoot is not null) list.Add(Path.Combine(repoRoot, "data", set.Name));
+        list.Add(Path.Combine(cacheRoot, set.Name));
         list.AddRange(set.SystemFolders);
         return list;
     }

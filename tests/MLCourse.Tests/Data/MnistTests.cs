@@ -120,6 +120,9 @@ public class MnistTests(MnistFixture mnist, ITestOutputHelper output) : IClassFi
         Assert.Equal(0.2f, set.X[0, 0, 0, 5].item<float>(), 6);
         Assert.Equal(1f, set.X[1, 0, 0, 3].item<float>());
         Assert.Equal([3L, 9], set.y.data<long>().ToArray());
+        using var first = set.Take(1);
+        Assert.Equal([1L, 1, 28, 28], first.X.shape);
+        Assert.Equal(3L, first.y.item<long>());
     }
 
     [Fact]
