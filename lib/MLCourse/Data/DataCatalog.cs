@@ -23,7 +23,7 @@ public sealed record DataSetLocation(DataSetInfo Set, string? Folder, string? Va
         : $"not downloadable, put its files into $MLCOURSE_DATA/{Set.Name} (see data/datasets.json)";
 }
 
-/// <summary>The result of checking one file against the manifest.</summary>
+/// <summary>The result of checking one file against the manifest. Introduced in chapter 00 (<c>mlcourse data verify</c>).</summary>
 public enum FileStatus
 {
     /// <summary>Size and checksums match.</summary>
@@ -145,6 +145,7 @@ public static class DataCatalog
                 + $"{System.IO.Path.Combine(CacheFolder, set.Name)} or into $MLCOURSE_DATA/{set.Name}.");
         string folder = System.IO.Path.GetFullPath(destination ?? System.IO.Path.Combine(CacheFolder, set.Name));
         Directory.CreateDirectory(folder);
+        foreach (var file in variant.Files) RemoveStaleParts(System.IO.Path.Combine(folder, file.Name));
         var todo = variant.Files.Where(f => Check(f, System.IO.Path.Combine(folder, f.Name)).Status != FileStatus.Ok).ToArray();
         if (todo.Length == 0) return folder;
 
@@ -213,6 +214,17 @@ public static class DataCatalog
         finally
         {
             if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    /// <summary>Deletes temporary files a killed download of <paramref name="target"/> may have left.</summary>
+    private static void RemoveStaleParts(string target)
+    {
+        string? dir = System.IO.Path.GetDirectoryName(target);
+        if (dir is null || !Directory.Exists(dir)) return;
+        foreach (string part in Directory.EnumerateFiles(dir, System.IO.Path.GetFileName(target) + ".*.part"))
+        {
+            try { File.Delete(part); } catch (IOException) { }
         }
     }
 

@@ -82,6 +82,7 @@ public class DataCatalogTests
         string? source = TestData.Folder(Mnist.Name);
         Skip.If(source is null, TestData.SkipReason(Mnist.Name));
         using var dir = new TempFolder();
+        dir.Text("t10k-labels-idx1-ubyte.gz.0123abcd.part", "left by a killed download");
         // Every file's first request fails (HTTP 503); the retry (next URL) serves the real file.
         var handler = new FakeHandler((url, n) => n == 1
             ? new HttpResponseMessage(HttpStatusCode.ServiceUnavailable)
