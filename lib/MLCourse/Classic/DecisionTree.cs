@@ -131,8 +131,9 @@ public sealed class DecisionTree
     }
 
     /// <summary>
-    /// The tree as indented text, one node per line: the question asked at each node, and at each leaf the class
-    /// with the class counts of the training samples that reached it.
+    /// The tree as indented text, one node per line: the feature asked at each node, the answer on each branch, the
+    /// predicted class at each leaf, and in brackets the class counts of the training samples that reached the node.
+    /// For example <c>age = middle: → high  [high 3, low 0]</c>.
     /// </summary>
     /// <param name="featureNames">Names of the features (default x0, x1, …).</param>
     /// <param name="classNames">Names of the classes (default the indices).</param>
@@ -144,9 +145,12 @@ public sealed class DecisionTree
         string Class(long c) => classNames is not null && c < classNames.Count ? classNames[(int)c] : c.ToString();
         string Category(int j, long code) => categoryNames is not null && j < categoryNames.Count && code < categoryNames[j].Count
             ? categoryNames[j][(int)code] : code.ToString();
+        string Counts(Node n) => classNames is null
+            ? string.Join(", ", n.Counts)
+            : string.Join(", ", n.Counts.Select((count, c) => $"{Class(c)} {count}"));
         string Describe(Node n) => n.IsLeaf
-            ? $"→ {Class(n.Prediction)}  [{string.Join(", ", n.Counts)}]"
-            : $"{Feature(n.Feature)}?  [{string.Join(", ", n.Counts)}]";
+            ? $"→ {Class(n.Prediction)}  [{Counts(n)}]"
+            : $"{Feature(n.Feature)}?  [{Counts(n)}]";
 
         var text = new StringBuilder();
         text.AppendLine(Describe(Root));

@@ -22,7 +22,7 @@ public sealed class LinearSvm
     /// <param name="lr">Initial step size.</param>
     /// <param name="numEpochs">Full-batch gradient steps.</param>
     /// <param name="supportTolerance">A training point is a support vector when y f(x) ≤ 1 + this.</param>
-    public LinearSvm(double lambda = 0.01, double lr = 0.1, int numEpochs = 2000, double supportTolerance = 1e-2)
+    public LinearSvm(double lambda = 0.01, double lr = 0.1, int numEpochs = 2000, double supportTolerance = 0.05)
     {
         Lambda = lambda;
         Lr = lr;

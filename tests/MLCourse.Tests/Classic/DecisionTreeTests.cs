@@ -19,8 +19,11 @@ public class DecisionTreeTests
         using var yHat = tree.Predict(X);
         Assert.True(yHat.eq(y).all().item<bool>(), "an unlimited ID3 tree must fit its consistent training table exactly");
         string text = tree.Render(IncomeTable.FeatureNames, classes, categories);
-        Assert.StartsWith("age?  [5, 5]", text);
-        Assert.Contains("age = middle: → high  [3, 0]", text);
+        Assert.StartsWith("age?  [high 5, low 5]", text);
+        Assert.Contains("├─ age = middle: → high  [high 3, low 0]", text);
+        Assert.Equal(10, text.Split('\n').Length); // root + 3 age branches + 2 education + 2·2 hours
+        Assert.Equal(3, tree.Depth);
+        Assert.Equal(6, tree.LeafCount);
     }
 
     [Fact]
