@@ -92,7 +92,6 @@ public sealed class KMeans
             }
         }
         SetCenters(torch.tensor(chosen.SelectMany(i => rows[i]).ToArray(), K, rows[0].Length, device: X.device));
-        labels?.Dispose();
         labels = null;
         Iterations = 0;
         Converged = false;
@@ -105,7 +104,6 @@ public sealed class KMeans
     {
         if (initialCenters.shape[0] != K) throw new ArgumentException($"Expected {K} centres, got {initialCenters.shape[0]}.");
         SetCenters(initialCenters.to(float64, X.device));
-        labels?.Dispose();
         labels = null;
         Iterations = 0;
         Converged = false;
@@ -135,7 +133,6 @@ public sealed class KMeans
         var sums = oneHot.T.matmul(x);                                            // (k, d)
         var updated = torch.where(counts > 0, sums / counts.clamp_min(1), Centers); // empty cluster: keep its centre
         SetCenters(updated);
-        labels?.Dispose();
         labels = TensorArrays.Keep(assignment);
         Inertia = (x - Centers.index_select(0, assignment)).pow(2).sum().item<double>();
         Iterations++;
@@ -151,12 +148,8 @@ public sealed class KMeans
         return this;
     }
 
-    private void SetCenters(Tensor value)
-    {
-        var kept = TensorArrays.Keep(value.to(float64));
-        centers?.Dispose();
-        centers = kept;
-    }
+    // Earlier centres are not disposed: a notebook may keep them to draw the iterations.
+    private void SetCenters(Tensor value) => centers = TensorArrays.Keep(value.to(float64));
 
     private static double SquaredDistance(double[] a, double[] b)
     {

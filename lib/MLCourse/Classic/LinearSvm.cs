@@ -86,7 +86,6 @@ public sealed class LinearSvm
         }
         var finalMargins = t * (x.matmul(w) + b);
         SupportVectorIndices = torch.nonzero(finalMargins <= 1 + SupportTolerance).flatten().cpu().data<long>().ToArray();
-        weights?.Dispose();
         weights = TensorArrays.Keep(w);
         Bias = b;
         return this;

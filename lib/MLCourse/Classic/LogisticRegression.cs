@@ -95,8 +95,6 @@ public sealed class LogisticRegression
                 b = (b - Lr * gradB).MoveToOuterDisposeScope();
             }
         }
-        weights?.Dispose();
-        bias?.Dispose();
         weights = TensorArrays.Keep(w);
         bias = TensorArrays.Keep(b);
         return this;

@@ -62,7 +62,6 @@ public sealed class Pca
         var signs = vectors.gather(1, pivot).sign();              // (d, 1)
         vectors = vectors * signs;
         int k = (int)Math.Min(NumComponents ?? d, d);
-        foreach (var t in new[] { mean, covariance, eigenvalues, components }) t?.Dispose();
         mean = TensorArrays.Keep(mu);
         covariance = TensorArrays.Keep(S);
         eigenvalues = TensorArrays.Keep(values);

@@ -49,6 +49,18 @@ public class KMeansTests
     }
 
     [Fact]
+    public void Centres_kept_from_earlier_steps_stay_readable_for_plotting_the_iterations()
+    {
+        var (X, _) = Synthetic.Blobs(3, 20, seed: 34, spread: 2.0);
+        var km = new KMeans(3, KMeansInit.Random, seed: 2).Initialize(X);
+        var history = new List<torch.Tensor> { km.Centers };
+        while (km.Step(X)) history.Add(km.Centers);
+        Assert.True(history.Count >= 2);
+        Assert.All(history, c => Assert.Equal(new long[] { 3, 2 }, c.shape));
+        Assert.False(history[0].allclose(history[^1]), "the centres never moved");
+    }
+
+    [Fact]
     public void Inertia_never_increases_from_step_to_step()
     {
         var (X, _) = Synthetic.Blobs(4, 40, seed: 32, spread: 3.0);
