@@ -194,10 +194,8 @@ public sealed class DecisionTree
         bool pure = counts.Count(c => c > 0) <= 1;
         if (pure || depth >= MaxDepth || sample.Length < MinSamplesSplit) return node;
 
-        var split = BestSplit(rows, labels, sample, counts);
-        if (split is null) return node;
-        var (feature, threshold, score, impurityDecrease) = split.Value;
-        _ = score;
+        if (BestSplit(rows, labels, sample, counts) is not { } split) return node;
+        var (feature, threshold, impurityDecrease) = split;
         importances[feature] += (double)sample.Length / total * impurityDecrease;
         node.Feature = feature;
         if (categorical[feature])
@@ -214,8 +212,8 @@ public sealed class DecisionTree
         return node;
     }
 
-    /// <summary>The best (feature, threshold) by the criterion; null when no split improves purity.</summary>
-    private (int feature, double threshold, double score, double impurityDecrease)? BestSplit(
+    /// <summary>The best (feature, threshold, impurity decrease) by the criterion; null when no split improves purity.</summary>
+    private (int feature, double threshold, double impurityDecrease)? BestSplit(
         double[][] rows, long[] labels, int[] sample, long[] parentCounts)
     {
         var features = Enumerable.Range(0, NumFeatures).ToArray();
@@ -224,7 +222,7 @@ public sealed class DecisionTree
             random.Shuffle(features);
             features = features[..m].Order().ToArray();
         }
-        (int, double, double, double)? best = null;
+        (int, double, double)? best = null;
         double bestScore = 1e-12; // a split must strictly improve purity
         foreach (int j in features)
         {
@@ -233,7 +231,7 @@ public sealed class DecisionTree
                 var parts = sample.GroupBy(i => (long)Math.Round(rows[i][j])).Select(g => CountClasses(labels, g)).ToList();
                 if (parts.Count < 2) continue;
                 var (score, decrease) = Score(parentCounts, parts);
-                if (score > bestScore) { bestScore = score; best = (j, double.NaN, score, decrease); }
+                if (score > bestScore) { bestScore = score; best = (j, double.NaN, decrease); }
             }
             else
             {
@@ -247,7 +245,7 @@ public sealed class DecisionTree
                     double v = rows[order[k]][j], next = rows[order[k + 1]][j];
                     if (v == next) continue;
                     var (score, decrease) = Score(parentCounts, [left, right]);
-                    if (score > bestScore) { bestScore = score; best = (j, (v + next) / 2, score, decrease); }
+                    if (score > bestScore) { bestScore = score; best = (j, (v + next) / 2, decrease); }
                 }
             }
         }
