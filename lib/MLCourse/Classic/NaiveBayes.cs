@@ -52,7 +52,11 @@ public sealed class GaussianNaiveBayes
     }
 
     /// <summary>Posterior probabilities P(C_i | x), shape (samples, C), computed in log space for stability.</summary>
-    public Tensor PredictProba(Tensor X) => LogPosterior(X).exp();
+    public Tensor PredictProba(Tensor X)
+    {
+        using var log = LogPosterior(X);
+        return log.exp();
+    }
 
     /// <summary>log P(C_i | x), shape (samples, C).</summary>
     public Tensor LogPosterior(Tensor X)
