@@ -62,6 +62,14 @@ public static class Charts
         return styled;
     }
 
+    /// <summary>A logarithmic y axis (loss curves that span orders of magnitude).</summary>
+    public static GenericChart LogY(GenericChart chart)
+        => chart.WithYAxisStyle<double, double, string>(AxisType: StyleParam.AxisType.Log);
+
+    /// <summary>A logarithmic x axis (hyper-parameter sweeps such as λ or the learning rate).</summary>
+    public static GenericChart LogX(GenericChart chart)
+        => chart.WithXAxisStyle<double, double, string>(AxisType: StyleParam.AxisType.Log);
+
     /// <summary>Sets the chart's title.</summary>
     public static GenericChart WithTitle(GenericChart chart, string title)
         => Plotly.NET.Chart.withTitle(title, FSharpOption<Font>.None).Invoke(chart);

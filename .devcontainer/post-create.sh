@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Devcontainer post-create step (also run by CI on a plain Debian machine, as a test of it):
+# build and pack the workbook, prepare the data sets, install the Jupyter kernel when the kernel verb exists.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { printf '\n== %s\n' "$*"; }
+
+say "Building the workbook (Release); this also packs MLCourse into artifacts/packages for the notebooks' first cell"
+dotnet build MLCourse.slnx -c Release -v quiet -nologo
+ls artifacts/packages/MLCourse.*.nupkg
+
+mlcourse() { dotnet lib/MLCourse.Cli/bin/Release/net10.0/MLCourse.Cli.dll "$@"; }
+has_verb() { mlcourse --help | grep -qE "^  $1( |$)"; }
+
+say "Data sets"
+if has_verb data; then
+  for set in covid-2021 covid-2022 mnist uci-sentences; do
+    if ! mlcourse data verify "$set" >/dev/null 2>&1; then
+      mlcourse data fetch "$set" || echo "  $set: could not be downloaded now; run 'mlcourse data fetch $set' later."
+    fi
+  done
+  mlcourse data list
+else
+  echo "  (this build has no 'data' verb yet)"
+fi
+
+say "Jupyter kernel"
+if has_verb kernel && command -v jupyter >/dev/null 2>&1; then
+  mlcourse kernel install --user
+else
+  echo "  skipped: needs the 'kernel' verb and Jupyter (python3-jupyter-client)."
+fi
+
+say "Smoke test: chapter 00 in quick mode"
+mlcourse run notebooks/00-setup.ipynb --quick
+echo
+echo "Ready. Open notebooks/00-setup.ipynb in VS Code and pick the workbook's C# kernel."
