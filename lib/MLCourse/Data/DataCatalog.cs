@@ -127,13 +127,18 @@ public static class DataCatalog
 
     private static readonly Lazy<HttpClient> SharedClient = new(() =>
     {
-        var client = new HttpClient { Timeout = TimeSpan.FromMinutes(30) };
+        var handler = new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(30) };
+        var client = new HttpClient(handler) { Timeout = TimeSpan.FromMinutes(2) }; // until the headers arrive
+        
         client.DefaultRequestHeaders.UserAgent.ParseAdd("MLCourse/0.1 (+data fetch)");
         return client;
     });
 
     /// <summary>Pause between attempts; tests set it to zero.</summary>
     internal static TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>A download that receives nothing for this long is abandoned (and retried).</summary>
+    internal static TimeSpan StallTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     internal static async Task<string> FetchAsync(string name, string? destination, HttpClient client, CancellationToken cancellationToken)
     {
@@ -190,9 +195,20 @@ public static class DataCatalog
             await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, ChunkSize))
             {
                 var buffer = new byte[ChunkSize];
+                using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 int read;
-                while ((read = await input.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                while (true)
                 {
+                    stall.CancelAfter(StallTimeout);
+                    try
+                    {
+                        read = await input.ReadAsync(buffer, stall.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        return $"no data received for {StallTimeout.TotalSeconds:0} s";
+                    }
+                    if (read == 0) break;
                     cancellationToken.ThrowIfCancellationRequested();
                     Interactive.ThrowIfInterrupted();
                     await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);

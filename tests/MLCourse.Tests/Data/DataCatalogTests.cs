@@ -24,6 +24,10 @@ public class DataCatalogTests
             DataCatalog.Get("mnist").Variants[0].Files.Single(f => f.Name == "train-images-idx3-ubyte.gz").Sha256);
         Assert.Equal("mlcourse data fetch imdb", DataCatalog.Get("IMDB").FetchCommand);
         Assert.Throws<DataSetException>(() => DataCatalog.Get("no-such-set"));
+        // Short aliases (the devcontainer's post-create step uses them).
+        Assert.Equal("hylee-ml2021-hw1-covid", DataCatalog.Get("covid-2021").Name);
+        Assert.Equal("hylee-ml2022-hw1-covid", DataCatalog.Get("COVID-2022").Name);
+        Assert.Equal("uci-sentiment-labelled-sentences", DataCatalog.Get("uci-sentences").Name);
     }
 
     [Fact]
@@ -127,6 +131,27 @@ public class DataCatalogTests
     }
 
     [Fact]
+    public async Task A_stalled_download_is_abandoned_and_retried()
+    {
+        using var dir = new TempFolder();
+        var handler = new FakeHandler((_, _) => new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(new StallingStream()) });
+        var before = DataCatalog.StallTimeout;
+        DataCatalog.StallTimeout = TimeSpan.FromMilliseconds(100);
+        try
+        {
+            var error = await Assert.ThrowsAsync<DataSetException>(() =>
+                DataCatalog.FetchAsync("covid-2021", dir.Path, new HttpClient(handler), CancellationToken.None));
+            Assert.Contains("no data received", error.Message);
+            Assert.Equal(3, handler.Requests);
+            Assert.Empty(Directory.GetFileSystemEntries(dir.Path));
+        }
+        finally
+        {
+            DataCatalog.StallTimeout = before;
+        }
+    }
+
+    [Fact]
     public async Task A_set_without_urls_says_how_to_get_it()
     {
         using var dir = new TempFolder();
@@ -152,6 +177,27 @@ public class DataCatalogTests
                 perFile[file] = perFile.GetValueOrDefault(file) + 1;
                 return Task.FromResult(respond(request.RequestUri, perFile[file]));
             }
+        }
+    }
+
+    /// <summary>A body that never sends a byte.</summary>
+    private sealed class StallingStream : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => 0; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("async only");
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            return 0;
         }
     }
 
