@@ -60,11 +60,14 @@ public sealed class ScriptSession : IDisposable
     [
         "System", "System.IO", "System.Text", "System.Collections", "System.Collections.Generic", "System.Linq",
         "System.Threading.Tasks", "Microsoft.DotNet.Interactive.Formatting", "MLCourse.Notebooks",
-        "MLCourse.Notebooks.NotebookFunctions",
+        "MLCourse.Notebooks.NotebookFunctions", "Microsoft.DotNet.Interactive.Formatting.PocketViewTags",
     ];
 
     private static readonly Lazy<ImmutableArray<MetadataReference>> references = new(LoadReferences);
-    private readonly ScriptOptions scriptOptions;
+    private ScriptOptions scriptOptions;
+    private readonly List<PackageRequest> restoredRequests = [];
+    private readonly List<string> packageSources = [];
+    private readonly HashSet<string> referencedNames;
     private ScriptState<object>? state;
     private int executionCount;
     private CancellationTokenSource? running;
@@ -84,7 +87,13 @@ public sealed class ScriptSession : IDisposable
             .WithEmitDebugInformation(true)
             .WithMetadataResolver(ScriptMetadataResolver.Default.WithBaseDirectory(Options.WorkingDirectory))
             .WithSourceResolver(ScriptSourceResolver.Default.WithBaseDirectory(Options.WorkingDirectory));
+        referencedNames = new HashSet<string>(
+            references.Value.OfType<PortableExecutableReference>().Select(r => Path.GetFileNameWithoutExtension(r.FilePath ?? "")),
+            StringComparer.OrdinalIgnoreCase);
     }
+
+    /// <summary>How long a <c>#r "nuget: …"</c> restore may take.</summary>
+    public static TimeSpan RestoreTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>The options the session was created with.</summary>
     public SessionOptions Options { get; }
@@ -138,7 +147,9 @@ public sealed class ScriptSession : IDisposable
             OtherLanguages.Show(language, source, sink);
             return new CellResult(CellStatus.Ok, count, null, null, clock.Elapsed);
         }
-        if (Packages.Resolve(magic, sink) is { } packageError)
+        packageSources.AddRange(magic.Sources.Where(src => !packageSources.Contains(src)));
+        var toRestore = Packages.BindCarried(magic, sink);
+        if (toRestore.Count > 0 && RestorePackages(toRestore, sink, label) is { } packageError)
             return Failed(count, packageError, clock);
         bool time = magic.Directives.Any(d => d.Equals("time", StringComparison.OrdinalIgnoreCase));
         foreach (var directive in magic.Directives.Where(d => !d.Equals("time", StringComparison.OrdinalIgnoreCase)))
@@ -174,6 +185,33 @@ public sealed class ScriptSession : IDisposable
         var result = await done.Task.ConfigureAwait(false);
         if (time) sink.Add(new StreamOutput("stdout", $"Wall time: {result.Elapsed.TotalMilliseconds:0.#} ms\n"));
         return result;
+    }
+
+    /// <summary>Restores the cell's packages together with the ones earlier cells asked for, and references them.</summary>
+    private ErrorOutput? RestorePackages(List<PackageRequest> requests, IOutputSink sink, string label)
+    {
+        var all = restoredRequests.Where(r => !requests.Any(n => n.Name.Equals(r.Name, StringComparison.OrdinalIgnoreCase))).Concat(requests).ToList();
+        RestoredPackages restored;
+        try
+        {
+            restored = NuGetRestore.Restore(all, requests, packageSources, Options.WorkingDirectory, RestoreTimeout);
+        }
+        catch (PackageRestoreException e)
+        {
+            string message = $"#r \"nuget: …\" (line {requests[0].Line}): {e.Message}";
+            return new ErrorOutput("PackageRestoreError", message, [$"{label}: {message}"]);
+        }
+        restoredRequests.Clear();
+        restoredRequests.AddRange(all);
+        var added = new List<MetadataReference>();
+        foreach (var path in restored.Assemblies)
+            if (referencedNames.Add(Path.GetFileNameWithoutExtension(path)))
+                added.Add(MetadataReference.CreateFromFile(path));
+        scriptOptions = scriptOptions.AddReferences(added);
+        foreach (var request in requests)
+            sink.Add(new StreamOutput("stdout",
+                $"Installed package {request.Name} version {restored.Packages.GetValueOrDefault(request.Name, request.Version ?? "?")}\n"));
+        return null;
     }
 
     private CellResult Run(string code, string label, int count, IOutputSink sink, Stopwatch clock, CancellationToken interrupt)
