@@ -44,7 +44,13 @@ public enum CellStatus
 public sealed record CellResult(CellStatus Status, int ExecutionCount, ErrorOutput? Error, int? Line, TimeSpan Elapsed)
 {
     /// <summary>One line: <c>line 3: error CS0103: The name 'x' does not exist…</c>.</summary>
-    public string Diagnosis => Error is null ? "ok" : (Line is { } l ? $"line {l}: " : "") + Error.Value;
+    public string Diagnosis => Error is null ? "ok" : (Line is { } l ? $"line {l}: " : "") + FirstLine(Error.Value);
+
+    private static string FirstLine(string text)
+    {
+        string first = text.Split('\n', 2)[0].TrimEnd('\r', ' ', ':');
+        return first.Length < text.TrimEnd().Length ? first + " …" : first;
+    }
 }
 
 /// <summary>
