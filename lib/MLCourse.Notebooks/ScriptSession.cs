@@ -228,7 +228,13 @@ public sealed class ScriptSession : IDisposable
         Script<object> script = state is null
             ? CSharpScript.Create(text, options)
             : state.Script.ContinueWith<object>(text, options);
-        var diagnostics = script.Compile(interrupt);
+        System.Collections.Immutable.ImmutableArray<Diagnostic> diagnostics;
+        try { diagnostics = script.Compile(interrupt); }
+        catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
+        {
+            var stopped = new ErrorOutput("OperationCanceledException", "interrupted before the cell started running.", [$"{label}: interrupted"]);
+            return new CellResult(CellStatus.Interrupted, count, stopped, null, clock.Elapsed);
+        }
         var errors = diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         if (errors.Count > 0)
             return Failed(count, CompilationError(errors, label), clock, errors[0].Location.GetLineSpan().StartLinePosition.Line + 1);
