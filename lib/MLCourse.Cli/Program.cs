@@ -5,6 +5,7 @@ var root = new RootCommand("mlcourse: the C# deep-learning workbook's command li
 {
     RunCommand.Create(),
     CheckCommand.Create(),
+    ConvertCommand.Create(),
     DataCommand.Create(),
 };
 int code = await root.Parse(args).InvokeAsync();
