@@ -5,6 +5,7 @@ var root = new RootCommand("mlcourse: the C# deep-learning workbook's command li
 {
     RunCommand.Create(),
     CheckCommand.Create(),
+    KernelCommand.Create(),
 };
 int code = await root.Parse(args).InvokeAsync();
 // A cell stopped by its timeout may still be spinning on a background thread: leave without waiting for it.

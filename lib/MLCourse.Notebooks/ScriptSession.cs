@@ -53,7 +53,7 @@ public sealed record CellResult(CellStatus Status, int ExecutionCount, ErrorOutp
 /// trailing expression (no semicolon) is its result; values assigned before an exception are kept.
 /// The same session type backs the headless runner, the Jupyter kernel and the grader.
 /// </summary>
-public sealed class ScriptSession : IDisposable
+public sealed partial class ScriptSession : IDisposable
 {
     /// <summary>Namespaces (and the static class of display functions) every cell sees without a using.</summary>
     public static readonly ImmutableArray<string> DefaultImports =
