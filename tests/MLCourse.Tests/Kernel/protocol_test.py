@@ -5,6 +5,7 @@ Prints one line per check and exits non-zero on the first failure.
 """
 import os
 import queue
+import signal
 import subprocess
 import sys
 import textwrap
@@ -155,6 +156,33 @@ def main():
               "interrupt_request stops the loop at its next step", f"{reply} after {time.time() - started:.1f} s")
         reply, out = run(kc, "steps > 0 && steps < 2000")
         check(of_type(out, "execute_result")[0]["data"]["text/plain"] == "True", "the kernel runs cells after the interrupt")
+
+        # SIGINT (what a terminal client sends) interrupts too.
+        msg_id = kc.execute(loop)
+        time.sleep(1.0)
+        km.signal_kernel(signal.SIGINT)
+        reply, out = collect(kc, msg_id)
+        check(reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt", "SIGINT stops the loop at its next step", str(reply))
+
+        # A tight loop of the cell's own ignores interrupts: the kernel says so, and a restart stops it.
+        msg_id = kc.execute("while (true) { }")
+        time.sleep(0.5)
+        km.interrupt_kernel()
+        note = ""
+        deadline = time.time() + 15
+        while "Restart the kernel" not in note and time.time() < deadline:
+            msg = kc.get_iopub_msg(timeout=15)
+            if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "stream":
+                note += msg["content"]["text"]
+        check("Restart the kernel" in note and "stderr" in str(msg["content"]), "an ignored interrupt is explained on stderr", note)
+        old_pid = km.provisioner.process.pid
+        started = time.time()
+        km.restart_kernel(now=False)
+        kc.wait_for_ready(timeout=TIMEOUT)
+        check(not os.path.exists(f"/proc/{old_pid}") or "zombie" in open(f"/proc/{old_pid}/status").read().lower(),
+              f"restart stops a kernel stuck in a tight loop ({time.time() - started:.1f} s)")
+        reply, out = run(kc, "x")
+        check(reply["status"] == "error" and reply["execution_count"] == 1, "after a restart the session starts afresh", str(reply))
 
         # Shutdown: the kernel answers and exits by itself.
         kc.shutdown()
