@@ -47,7 +47,9 @@ public sealed class JupyterKernel : IDisposable
     private int executionCount;
     private volatile Running? running;
 
-    private sealed record Running(JupyterMessage Request, KernelSink Sink);
+    private readonly KernelInput input;
+
+    private sealed record Running(JupyterMessage Request, KernelSink Sink, bool AllowStdin);
 
     /// <summary>Creates the kernel and its session (sockets are bound by <see cref="Run"/>).</summary>
     public JupyterKernel(ConnectionInfo connection, KernelOptions? options = null, TextWriter? log = null)
@@ -60,6 +62,8 @@ public sealed class JupyterKernel : IDisposable
         string name = Environment.GetEnvironmentVariable("JPY_SESSION_NAME") is { Length: > 0 } notebook ? Path.GetFileName(notebook) : "notebook";
         session = new ScriptSession(new SessionOptions { WorkingDirectory = Directory.GetCurrentDirectory(), Name = name });
         poller = [shell, control, stdin, outbox];
+        input = new KernelInput(() => running is { } r ? (r.Request, r.Sink, r.AllowStdin) : null,
+                                (request, content) => Send(stdin, codec.Create("input_request", content, request)));
     }
 
     /// <summary>Serves until a shutdown request (or the parent's death); returns the exit code.</summary>
@@ -72,7 +76,12 @@ public sealed class JupyterKernel : IDisposable
         iopub.Bind(connection.Address(connection.IOPubPort));
         shell.ReceiveReady += (_, e) => Receive(e.Socket, "shell", message => shellRequests.Writer.TryWrite(message));
         control.ReceiveReady += (_, e) => Receive(e.Socket, "control", HandleControl);
-        stdin.ReceiveReady += (_, e) => Receive(e.Socket, "stdin", message => Log($"stdin: ignored {message.Type}"));
+        stdin.ReceiveReady += (_, e) => Receive(e.Socket, "stdin", message =>
+        {
+            if (message.Type == "input_reply") input.Reply(message.Content);
+            else Log($"stdin: ignored {message.Type}");
+        });
+        Console.SetIn(input);
         outbox.ReceiveReady += (_, e) =>
         {
             while (e.Queue.TryDequeue(out var item, TimeSpan.Zero))
@@ -99,6 +108,20 @@ public sealed class JupyterKernel : IDisposable
         stopping.Cancel();
         shellRequests.Writer.TryComplete();
         return 0;
+    }
+
+    /// <summary>Compiles a little before the first request, so the first cell, completion and is_complete answer quickly.</summary>
+    private void WarmUp()
+    {
+        try
+        {
+            ScriptSession.CheckSubmission("var x = 1;");
+            session.GetCompletions("Math.", 5);
+        }
+        catch (Exception e)
+        {
+            Log($"warm-up failed: {e.Message}");
+        }
     }
 
     /// <summary>Stops library loops in the running cell at their next step.</summary>
@@ -162,6 +185,8 @@ public sealed class JupyterKernel : IDisposable
 
     private async Task ServeShell()
     {
+        // Before the first request, never beside a running cell: Roslyn's script compilations must not overlap.
+        WarmUp();
         await foreach (var request in shellRequests.Reader.ReadAllAsync(stopping.Token).ConfigureAwait(false))
         {
             Publish("status", new JsonObject { ["execution_state"] = "busy" }, request);
@@ -224,7 +249,7 @@ public sealed class JupyterKernel : IDisposable
         if (!silent) Publish("execute_input", new JsonObject { ["code"] = code, ["execution_count"] = count }, request);
 
         using var sink = new KernelSink((type, content) => Publish(type, content, request), plotly, silent, count);
-        running = new Running(request, sink);
+        running = new Running(request, sink, request.Content["allow_stdin"]?.GetValue<bool>() ?? false);
         CellResult result;
         try
         {

@@ -109,13 +109,17 @@ public sealed class InstalledKernel : IDisposable
     {
         Prefix = Directory.CreateTempSubdirectory("mlcourse-kernel-").FullName;
         if (JupyterClients.Python is null) return;
+        // No --name: the install picks ".net-csharp" (the notebooks' kernel name) unless another kernel owns it.
         var (code, output) = JupyterClients.Run(JupyterClients.Dotnet,
-            [JupyterClients.CliDll, "kernel", "install", "--prefix", Prefix, "--name", Name], TimeSpan.FromSeconds(60), Environment);
+            [JupyterClients.CliDll, "kernel", "install", "--prefix", Prefix], TimeSpan.FromSeconds(60), Environment);
         Assert.True(code == 0, "mlcourse kernel install failed:\n" + output);
         InstallOutput = output;
+        var kernels = new DirectoryInfo(Path.Combine(Prefix, "share", "jupyter", "kernels")).GetDirectories();
+        Name = Assert.Single(kernels).Name;
     }
 
-    public string Name => "mlcourse-test";
+    /// <summary>The kernelspec name the install chose.</summary>
+    public string Name { get; } = "";
 
     public string Prefix { get; }
 

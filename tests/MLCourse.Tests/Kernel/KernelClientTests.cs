@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using MLCourse.Kernel;
 
 namespace MLCourse.Tests.Kernel;
 
@@ -24,12 +25,14 @@ public sealed class KernelClientTests(InstalledKernel kernel) : IClassFixture<In
         string output = Path.Combine(kernel.Prefix, "executed");
         var environment = kernel.Environment;
         environment["MLCOURSE_QUICK"] = "1";
-        var (code, log) = JupyterClients.Run(JupyterClients.Python!,
-        [
-            "-m", "nbconvert", "--to", "notebook", "--execute", $"--ExecutePreprocessor.kernel_name={kernel.Name}",
-            "--ExecutePreprocessor.timeout=120", "--output-dir", output, "00-setup.ipynb",
-        ], TimeSpan.FromSeconds(180), environment, Path.Combine(JupyterClients.RepoRoot, "notebooks"));
+        var arguments = new List<string> { "-m", "nbconvert", "--to", "notebook", "--execute", "--ExecutePreprocessor.timeout=120", "--output-dir", output };
+        // Installed as ".net-csharp", the kernel is found through the notebook's own metadata, as in an editor.
+        if (kernel.Name != KernelSpec.PolyglotName) arguments.Add($"--ExecutePreprocessor.kernel_name={kernel.Name}");
+        arguments.Add("00-setup.ipynb");
+        var (code, log) = JupyterClients.Run(JupyterClients.Python!, arguments, TimeSpan.FromSeconds(180), environment,
+                                             Path.Combine(JupyterClients.RepoRoot, "notebooks"));
         Assert.True(code == 0, "jupyter nbconvert --execute failed:\n" + log);
+        Assert.Contains("MLCourse C# kernel listening", log);
 
         var notebook = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "00-setup.ipynb")))!;
         var outputs = notebook["cells"]!.AsArray()

@@ -25,9 +25,9 @@ def check(condition, what, detail=""):
     print(f"ok   {what}", flush=True)
 
 
-def run(kc, code, timeout=TIMEOUT):
+def run(kc, code, timeout=TIMEOUT, allow_stdin=True):
     """Executes code; returns (reply content, iopub messages with this parent up to idle)."""
-    msg_id = kc.execute(code)
+    msg_id = kc.execute(code, allow_stdin=allow_stdin)
     return collect(kc, msg_id, timeout)
 
 
@@ -116,6 +116,19 @@ def main():
         check(insp["status"] == "ok" and insp["found"] and "Sqrt" in insp["data"]["text/plain"], "inspect: signature of the symbol", str(insp))
         kc.comm_info()
         check(kc.get_shell_msg(timeout=TIMEOUT)["content"]["comms"] == {}, "comm_info_request: no comms")
+
+        # Console.ReadLine asks the client through the stdin channel when the client allows input...
+        msg_id = kc.execute('Console.Write("Name: ");\nvar name = Console.ReadLine();\nConsole.WriteLine($"Hello {name}");', allow_stdin=True)
+        request = kc.get_stdin_msg(timeout=TIMEOUT)
+        check(request["msg_type"] == "input_request" and request["parent_header"]["msg_id"] == msg_id,
+              "Console.ReadLine sends an input_request on stdin", str(request))
+        kc.input("Ada")
+        reply, out = collect(kc, msg_id)
+        text = "".join(s["text"] for s in of_type(out, "stream"))
+        check(reply["status"] == "ok" and "Name: " in text and "Hello Ada" in text, "the input_reply is what ReadLine returns", text)
+        # ... and fails at once, instead of hanging, when it does not.
+        reply, out = run(kc, "var nothing = Console.ReadLine();", timeout=15, allow_stdin=False)
+        check(reply["status"] == "error" and "allow_stdin" in reply["evalue"], "ReadLine without allow_stdin fails clearly", str(reply))
 
         # A message signed with another key must be ignored (not executed, not answered), as must garbage.
         intruder = Session(key=b"not-the-connection-key", username="intruder")
