@@ -59,6 +59,8 @@ def main():
     try:
         kc.wait_for_ready(timeout=TIMEOUT)
         check(True, "kernel started and answered kernel_info (wait_for_ready)")
+        time.sleep(1.5)
+        check(kc.hb_channel.is_beating(), "the heartbeat echoes")
 
         kc.kernel_info()
         info = kc.get_shell_msg(timeout=TIMEOUT)["content"]
