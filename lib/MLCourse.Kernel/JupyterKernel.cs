@@ -70,10 +70,18 @@ public sealed class JupyterKernel : IDisposable
     public int Run()
     {
         foreach (var socket in new NetMQSocket[] { shell, control, stdin, iopub }) socket.Options.Linger = TimeSpan.FromSeconds(1);
-        shell.Bind(connection.Address(connection.ShellPort));
-        control.Bind(connection.Address(connection.ControlPort));
-        stdin.Bind(connection.Address(connection.StdinPort));
-        iopub.Bind(connection.Address(connection.IOPubPort));
+        try
+        {
+            shell.Bind(connection.Address(connection.ShellPort));
+            control.Bind(connection.Address(connection.ControlPort));
+            stdin.Bind(connection.Address(connection.StdinPort));
+            iopub.Bind(connection.Address(connection.IOPubPort));
+        }
+        catch (NetMQException e)
+        {
+            Log($"cannot listen on the connection file's ports ({e.Message}); is another kernel using them?");
+            return 1;
+        }
         shell.ReceiveReady += (_, e) => Receive(e.Socket, "shell", message => shellRequests.Writer.TryWrite(message));
         control.ReceiveReady += (_, e) => Receive(e.Socket, "control", HandleControl);
         stdin.ReceiveReady += (_, e) => Receive(e.Socket, "stdin", message =>
