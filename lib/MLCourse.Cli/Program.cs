@@ -7,6 +7,7 @@ var root = new RootCommand("mlcourse: the C# deep-learning workbook's command li
     CheckCommand.Create(),
     ConvertCommand.Create(),
     DataCommand.Create(),
+    KernelCommand.Create(),
 };
 int code = await root.Parse(args).InvokeAsync();
 // A cell stopped by its timeout may still be spinning on a background thread: leave without waiting for it.

@@ -59,7 +59,7 @@ public sealed record CellResult(CellStatus Status, int ExecutionCount, ErrorOutp
 /// trailing expression (no semicolon) is its result; values assigned before an exception are kept.
 /// The same session type backs the headless runner, the Jupyter kernel and the grader.
 /// </summary>
-public sealed class ScriptSession : IDisposable
+public sealed partial class ScriptSession : IDisposable
 {
     /// <summary>Namespaces (and the static class of display functions) every cell sees without a using.</summary>
     public static readonly ImmutableArray<string> DefaultImports =
@@ -70,6 +70,10 @@ public sealed class ScriptSession : IDisposable
     ];
 
     private static readonly Lazy<ImmutableArray<MetadataReference>> references = new(LoadReferences);
+
+    // Two Roslyn script compilations at once in one process were seen to bind the same reference twice
+    // (CS0121, "ambiguous call" between two copies of MLCourse.Notebooks); compile one cell at a time.
+    private static readonly object compileGate = new();
     private ScriptOptions scriptOptions;
     private readonly List<PackageRequest> restoredRequests = [];
     private readonly List<string> packageSources = [];
@@ -229,7 +233,10 @@ public sealed class ScriptSession : IDisposable
             ? CSharpScript.Create(text, options)
             : state.Script.ContinueWith<object>(text, options);
         System.Collections.Immutable.ImmutableArray<Diagnostic> diagnostics;
-        try { diagnostics = script.Compile(interrupt); }
+        try
+        {
+            lock (compileGate) diagnostics = script.Compile(interrupt);
+        }
         catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
         {
             var stopped = new ErrorOutput("OperationCanceledException", "interrupted before the cell started running.", [$"{label}: interrupted"]);
