@@ -102,6 +102,17 @@ public sealed partial class ScriptSession : IDisposable
             StringComparer.OrdinalIgnoreCase);
     }
 
+    /// <summary>
+    /// Lets later cells use <paramref name="assemblies"/> (a front end's own types, e.g. the grader's check helpers),
+    /// beyond the framework and what the engine carries.
+    /// </summary>
+    public void AddReferences(params Assembly[] assemblies)
+    {
+        var added = assemblies.Where(a => !string.IsNullOrEmpty(a.Location) && referencedNames.Add(a.GetName().Name ?? ""))
+            .Select(a => (MetadataReference)MetadataReference.CreateFromFile(a.Location)).ToList();
+        scriptOptions = scriptOptions.AddReferences(added);
+    }
+
     /// <summary>How long a <c>#r "nuget: …"</c> restore may take.</summary>
     public static TimeSpan RestoreTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
