@@ -1,0 +1,77 @@
+namespace MLCourse.Data;
+
+/// <summary>
+/// Where data sets are looked for, in order (DESIGN.md): an explicit path, <c>$MLCOURSE_DATA/NAME</c>,
+/// the repository's <c>data/NAME</c> (the folder holding <c>MLCourse.slnx</c>, found by walking up from the
+/// current directory), the user cache (<c>$XDG_CACHE_HOME/mlcourse/NAME</c> or <c>~/.cache/mlcourse/NAME</c>),
+/// then folders where an operating-system package installs the set.
+/// </summary>
+internal static class DataLocator
+{
+    internal const string EnvironmentVariable = "MLCOURSE_DATA";
+
+    /// <summary>The user cache root: <c>$XDG_CACHE_HOME/mlcourse</c>, else <c>~/.cache/mlcourse</c>.</summary>
+    internal static string CacheRoot()
+    {
+        string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        string root = !string.IsNullOrWhiteSpace(xdg)
+            ? xdg
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+        return Path.Combine(root, "mlcourse");
+    }
+
+    /// <summary>The repository root (the folder holding MLCourse.slnx), walking up from the current directory.</summary>
+    internal static string? RepoRoot()
+    {
+        foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "MLCourse.slnx"))) return dir.FullName;
+        }
+        return null;
+    }
+
+    /// <summary>The candidate folders of a set, in lookup order (an explicit path replaces them all).</summary>
+    internal static IReadOnlyList<string> Candidates(DataSetInfo set, string? explicitPath = null)
+    {
+        if (!string.IsNullOrWhiteSpace(explicitPath)) return [Path.GetFullPath(explicitPath)];
+        var list = new List<string>();
+        string? env = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        if (!string.IsNullOrWhiteSpace(env)) list.Add(Path.GetFullPath(Path.Combine(env, set.Name)));
+        if (RepoRoot() is { } repo) list.Add(Path.Combine(repo, "data", set.Name));
+        list.Add(Path.Combine(CacheRoot(), set.Name));
+        list.AddRange(set.SystemFolders);
+        return list;
+    }
+
+    /// <summary>The variants whose files are all present in <paramref name="folder"/>.</summary>
+    internal static IEnumerable<DataVariantInfo> CompleteVariants(DataSetInfo set, string folder) =>
+        Directory.Exists(folder)
+            ? set.Variants.Where(v => v.Files.All(f => File.Exists(Path.Combine(folder, f.Name))))
+            : [];
+
+    /// <summary>The first candidate folder holding a complete variant, or null.</summary>
+    internal static (string Folder, DataVariantInfo Variant)? TryFind(DataSetInfo set, string? explicitPath = null)
+    {
+        foreach (string folder in Candidates(set, explicitPath))
+            if (CompleteVariants(set, folder).FirstOrDefault() is { } variant) return (folder, variant);
+        return null;
+    }
+
+    /// <summary>The folder of a set, or a <see cref="DataSetException"/> naming the fetch command.</summary>
+    internal static string Find(DataSetInfo set, string? explicitPath = null) =>
+        TryFind(set, explicitPath)?.Folder ?? throw Missing(set, explicitPath);
+
+    internal static DataSetException Missing(DataSetInfo set, string? explicitPath = null)
+    {
+        var searched = Candidates(set, explicitPath);
+        string expected = string.Join(" or ", set.Variants.Select(v => string.Join(" + ", v.Files.Select(f => f.Name))));
+        string how = set.Variants.Any(v => v.Downloadable)
+            ? $"Run `{set.FetchCommand}` to download it"
+            : $"It cannot be downloaded automatically ({set.Variants[0].Note}) Put its files";
+        return new DataSetException(
+            $"Data set '{set.Name}' was not found: expected {expected} in one of: {string.Join(", ", searched)}. "
+            + $"{how} (into {Path.Combine(CacheRoot(), set.Name)}), or set {EnvironmentVariable} to a folder holding {set.Name}/.",
+            explicitPath ?? searched.FirstOrDefault());
+    }
+}
