@@ -86,7 +86,7 @@ public static class Grader
 
         if (notebook is null)
         {
-            var zero = checks.Select(c => new QuestionResult(c.Question, c.Points, 0, [$"not graded: {failure}"], false)).ToList();
+            var zero = checks.Select(c => new QuestionResult(c.Question, c.Points, 0, ["not graded: the notebook could not be read (see the error below)."], false)).ToList();
             return new GradeReport(path, zero, new Dictionary<int, CellEvent>(), [], clock.Elapsed, 0) { Failure = failure };
         }
         return await RunAsync(path, json, notebook, checks, options, clock, cancellationToken);
