@@ -198,10 +198,13 @@ public static class Grader
             {
                 earned = result.Parts.Sum(p => Math.Clamp(p.Earned, 0, Math.Max(0, p.Points)));
                 earned = Math.Round(Math.Clamp(earned, 0, check.Points), 4);
-                notAttempted = earned == 0 && (stubbed || (result.Parts.Length > 0 && result.Parts.All(p => p.NotAttempted)));
+                // Nothing earned and the stub still throws (in the cell, or in a part that called the student's code):
+                // the other parts failed only because they depend on it.
+                notAttempted = earned == 0 && (stubbed || result.Parts.Any(p => p.NotAttempted));
                 if (notAttempted)
-                    feedback.Add("not attempted: " + (stubbed ? StubMessage(cellEvent!)
-                                                              : result.Parts.First().Feedback.Replace("not attempted ", "")));
+                    feedback.Add("not attempted: " + (result.Parts.FirstOrDefault(p => p.NotAttempted) is { } part
+                                                          ? part.Feedback.Replace("not attempted ", "")
+                                                          : StubMessage(cellEvent!)));
                 else
                     foreach (var p in result.Parts)
                         feedback.Add($"{(p.Earned >= p.Points ? "✓" : "✗")} {p.Name} ({Number(p.Earned)}/{Number(p.Points)}): {p.Feedback}");

@@ -88,7 +88,7 @@ public sealed class IsolationTests
             """);
         notebook.Cells.Single(c => c.Source.Contains("int numEpochs")).Metadata["mlcourse"]!["points"] = 100;
 
-        var report = await GraderFixture.GradeAsync(GraderFixture.Save(notebook), GraderFixture.Options(TimeSpan.FromSeconds(25), memoryMb: 2000));
+        var report = await GraderFixture.GradeAsync(GraderFixture.Save(notebook), GraderFixture.Options(TimeSpan.FromSeconds(60), memoryMb: 2000));
         string table = report.ToTable();
 
         Assert.True(report.Workers == 4, table);   // restarted after the loop, the overflow and the allocation
