@@ -203,7 +203,7 @@ public static class Grader
                 notAttempted = earned == 0 && (stubbed || result.Parts.Any(p => p.NotAttempted));
                 if (notAttempted)
                     feedback.Add("not attempted: " + (result.Parts.FirstOrDefault(p => p.NotAttempted) is { } part
-                                                          ? part.Feedback.Replace("not attempted ", "")
+                                                          ? Unwrap(part.Feedback)
                                                           : StubMessage(cellEvent!)));
                 else
                     foreach (var p in result.Parts)
@@ -217,11 +217,17 @@ public static class Grader
         return new QuestionResult(check.Question, check.Points, earned, feedback, notAttempted);
     }
 
-    private static string StubMessage(CellEvent cell)
+    private static string StubMessage(CellEvent cell) =>
+        $"cell {cell.Index} still throws the released stub's NotImplementedException"
+        + (string.IsNullOrWhiteSpace(cell.Diagnosis) ? "." : $" ({cell.Diagnosis.TrimEnd('.')}).");
+
+    /// <summary><c>not attempted (the instruction)</c> → <c>the instruction</c>.</summary>
+    private static string Unwrap(string feedback)
     {
-        string text = cell.Diagnosis ?? "";
-        int at = text.IndexOf(nameof(NotImplementedException), StringComparison.Ordinal);
-        return $"cell {cell.Index} still throws the released stub's NotImplementedException" + (at < 0 ? "." : $" ({text}).");
+        const string prefix = "not attempted (";
+        return feedback.StartsWith(prefix, StringComparison.Ordinal) && feedback.EndsWith(')')
+            ? feedback[prefix.Length..^1]
+            : feedback;
     }
 
     private static string Hint(string stderr)
