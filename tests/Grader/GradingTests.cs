@@ -42,8 +42,26 @@ public sealed class WrongAnswerTests
         GraderFixture.Replace(notebook, "return correct.to_type(ScalarType.Float64).mean().item<double>();",
                               "return correct.sum().item<long>() / (double)(labels.shape[0] - 1);");
         GraderFixture.Replace(notebook, "        optimizer.zero_grad();\n", "");
-        var report = await GraderFixture.GradeAsync(GraderFixture.Save(notebook));
+        // A private check (--checks DIR) adds a question of its own to the repository's checks.
+        string privateChecks = Path.Combine(Path.GetTempPath(), "mlcourse-grader-tests", Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(Path.Combine(privateChecks, "hw-mnist-mlp"));
+        File.WriteAllText(Path.Combine(privateChecks, "hw-mnist-mlp", "hidden.csx"), """
+            using MLCourse.Grading;
+            using TorchSharp;
+            [Question("hw-mnist-mlp.q2.hidden", Points = 1)]
+            sealed class OneRowCheck(Func<torch.Tensor, torch.Tensor, double> Accuracy) : QuestionCheck
+            {
+                public override void Run(Grade grade) => grade.Part("one row", 1, () =>
+                    Expect.Close(Accuracy(torch.ones(1, 3), torch.zeros(new long[] { 1 }, dtype: torch.ScalarType.Int64)), 1.0, "Accuracy of one right row", 1e-9));
+            }
+            """);
+        var options = GraderFixture.Options() with { CheckFolders = [GraderFixture.ChecksFolder, privateChecks] };
+        var report = await GraderFixture.GradeAsync(GraderFixture.Save(notebook), options);
         string table = report.ToTable();
+        Assert.Equal(13, report.MaxScore);
+        var hidden = report.Questions.Single(q => q.Question == "hw-mnist-mlp.q2.hidden");
+        Assert.True(hidden.Earned == 0 && hidden.Points == 1, table);
+        Assert.Contains("Accuracy of one right row", GraderFixture.Feedback(hidden));
 
         var q1 = GraderFixture.Question(report, "q1");
         Assert.True(q1.Earned == 2, table);
