@@ -62,7 +62,8 @@ public static class Grader
         var folders = new List<string>();
         if ((CheckFiles.DefaultFolder(Path.GetDirectoryName(path)!) ?? CheckFiles.DefaultFolder(Directory.GetCurrentDirectory())) is { } repoChecks)
             folders.Add(repoChecks);
-        folders.AddRange(options.CheckFolders.Select(Path.GetFullPath));
+        folders.AddRange(options.CheckFolders.Select(f => Path.GetFullPath(f).TrimEnd(Path.DirectorySeparatorChar)));
+        folders = folders.Distinct(StringComparer.Ordinal).ToList();
         if (folders.Count == 0)
             throw new GradingException("no check folder: run inside the MLCourse repository (tests/Grader/checks) or pass --checks DIR.");
 
@@ -120,7 +121,7 @@ public static class Grader
                 Quick = options.Quick,
                 CellTimeoutSeconds = options.CellTimeout.TotalSeconds,
                 SkipCells = skip.ToArray(),
-                Checks = pending.Select(c => new WorkerCheck(c.Question, c.Points, c.ClassName, c.Source)).ToArray(),
+                Checks = pending.Select(c => new WorkerCheck(c.Question, c.Points, c.ClassName, c.Parameters.ToArray(), c.Source)).ToArray(),
                 Seed = seed,
             };
             workers++;
