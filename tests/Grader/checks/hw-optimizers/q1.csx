@@ -15,7 +15,7 @@ sealed class SgdMomentumCheck(Action<Tensor[], Tensor[], Tensor[], double, doubl
         grade.Part("one step from zero velocity", 1, () =>
         {
             var (lr, momentum) = (Draw(grade, 0.01, 0.5), Draw(grade, 0.5, 0.95));
-            var run = new Run(Shapes(grade), lr, momentum);
+            var run = new Trial(Shapes(grade), lr, momentum);
             run.Step(SgdMomentumStep, 1);
             run.Compare(1, "after one step", "At the first step the velocity is 0, so velocity = gradient and θ ← θ − lr·gradient.");
         });
@@ -23,7 +23,7 @@ sealed class SgdMomentumCheck(Action<Tensor[], Tensor[], Tensor[], double, doubl
         grade.Part("five steps, velocity carried over", 1, () =>
         {
             var (lr, momentum) = (Draw(grade, 0.01, 0.3), Draw(grade, 0.5, 0.95));
-            var run = new Run(Shapes(grade), lr, momentum);
+            var run = new Trial(Shapes(grade), lr, momentum);
             for (int step = 1; step <= 5; step++)
             {
                 run.Step(SgdMomentumStep, step);
@@ -52,14 +52,14 @@ sealed class SgdMomentumCheck(Action<Tensor[], Tensor[], Tensor[], double, doubl
         [[grade.Random.Next(2, 7), grade.Random.Next(2, 7)], [grade.Random.Next(1, 9)], [grade.Random.Next(2, 5), grade.Random.Next(1, 4), 2]];
 
     /// <summary>The student's tensors and a TorchSharp SGD over copies of them, fed the same gradients.</summary>
-    private sealed class Run
+    private sealed class Trial
     {
         private readonly Tensor[] parameters, velocity;
         private readonly TorchSharp.Modules.Parameter[] reference;
         private readonly optim.Optimizer optimizer;
         private readonly double lr, momentum;
 
-        public Run(long[][] shapes, double lr, double momentum)
+        public Trial(long[][] shapes, double lr, double momentum)
         {
             (this.lr, this.momentum) = (lr, momentum);
             parameters = shapes.Select(s => torch.randn(s)).ToArray();

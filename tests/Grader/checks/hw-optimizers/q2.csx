@@ -14,7 +14,7 @@ sealed class AdamCheck(Action<Tensor[], Tensor[], Tensor[], Tensor[], int, doubl
 
         grade.Part("first step (bias correction at t = 1)", 1, () =>
         {
-            var run = new Run(grade, Shapes(grade), Draw(grade, 1e-3, 5e-2), 0.9, 0.999, 1e-8);
+            var run = new Trial(grade, Shapes(grade), Draw(grade, 1e-3, 5e-2), 0.9, 0.999, 1e-8);
             run.Step(AdamStep, 1, gradientScale: 1);
             run.Compare("after step 1",
                 "At t = 1, m̂ = g and v̂ = g², so every parameter moves by about lr: check the bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ.");
@@ -22,7 +22,7 @@ sealed class AdamCheck(Action<Tensor[], Tensor[], Tensor[], Tensor[], int, doubl
 
         grade.Part("ten steps with random β₁, β₂", 2, () =>
         {
-            var run = new Run(grade, Shapes(grade), Draw(grade, 1e-3, 5e-2), Draw(grade, 0.8, 0.95), Draw(grade, 0.99, 0.9999), 1e-8);
+            var run = new Trial(grade, Shapes(grade), Draw(grade, 1e-3, 5e-2), Draw(grade, 0.8, 0.95), Draw(grade, 0.99, 0.9999), 1e-8);
             for (int t = 1; t <= 10; t++)
             {
                 run.Step(AdamStep, t, gradientScale: 1);
@@ -34,7 +34,7 @@ sealed class AdamCheck(Action<Tensor[], Tensor[], Tensor[], Tensor[], int, doubl
 
         grade.Part("tiny gradients, large ε (ε outside the square root)", 1, () =>
         {
-            var run = new Run(grade, Shapes(grade), Draw(grade, 1e-2, 1e-1), 0.9, 0.999, 1e-3);
+            var run = new Trial(grade, Shapes(grade), Draw(grade, 1e-2, 1e-1), 0.9, 0.999, 1e-3);
             for (int t = 1; t <= 3; t++)
             {
                 run.Step(AdamStep, t, gradientScale: 1e-4);
@@ -50,14 +50,14 @@ sealed class AdamCheck(Action<Tensor[], Tensor[], Tensor[], Tensor[], int, doubl
         [[grade.Random.Next(2, 7), grade.Random.Next(2, 7)], [grade.Random.Next(1, 9)], [grade.Random.Next(2, 5), grade.Random.Next(1, 4), 2]];
 
     /// <summary>The student's tensors and a TorchSharp Adam over copies of them, fed the same gradients.</summary>
-    private sealed class Run
+    private sealed class Trial
     {
         private readonly Tensor[] parameters, m, v;
         private readonly TorchSharp.Modules.Parameter[] reference;
         private readonly optim.Optimizer optimizer;
         private readonly double lr, beta1, beta2, eps;
 
-        public Run(Grade grade, long[][] shapes, double lr, double beta1, double beta2, double eps)
+        public Trial(Grade grade, long[][] shapes, double lr, double beta1, double beta2, double eps)
         {
             (this.lr, this.beta1, this.beta2, this.eps) = (lr, beta1, beta2, eps);
             parameters = shapes.Select(s => torch.randn(s)).ToArray();
