@@ -1,0 +1,68 @@
+// Checks of hw-optimizers.q3, TrainWithAdam (3 points). Compiled by the grader as a continuation of the student's
+// notebook session; the constructor receives the student's function of the same name as a typed delegate.
+// Reference: the same network (same seed, same initial weights) trained full-batch with torch.optim.Adam.
+using MLCourse.Grading;
+using TorchSharp;
+using static TorchSharp.torch;
+
+[Question("hw-optimizers.q3", Points = 3)]
+sealed class TrainWithAdamCheck(Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, int, double, List<double>> TrainWithAdam) : QuestionCheck
+{
+    public override void Run(Grade grade)
+    {
+        int features = grade.Random.Next(4, 12), hidden = grade.Random.Next(8, 24), classes = grade.Random.Next(2, 6);
+        int samples = grade.Random.Next(64, 160), steps = grade.Random.Next(20, 40), netSeed = grade.Random.Next();
+        double lr = Math.Round(0.005 + 0.02 * grade.Random.NextDouble(), 4);
+        torch.manual_seed(grade.Seed);
+        var X = torch.randn(samples, features);
+        var y = torch.randint(0, classes, [samples], dtype: ScalarType.Int64);
+        nn.Module<Tensor, Tensor> Net()
+        {
+            torch.manual_seed(netSeed);
+            return nn.Sequential(nn.Linear(features, hidden), nn.ReLU(), nn.Linear(hidden, classes));
+        }
+        string call = $"TrainWithAdam(a {features}-{hidden}-{classes} network, X of shape [{samples}, {features}], y, steps: {steps}, lr: {lr})";
+
+        // reference run
+        var referenceNet = Net();
+        var adam = torch.optim.Adam(referenceNet.parameters(), lr);
+        var expected = new List<double>();
+        for (int t = 0; t < steps; t++)
+        {
+            adam.zero_grad();
+            var loss = nn.functional.cross_entropy(referenceNet.call(X), y);
+            loss.backward();
+            adam.step();
+            expected.Add(loss.item<float>());
+        }
+
+        var studentNet = Net();
+        List<double>? losses = null;
+        grade.Part("one loss per step, the first before any update", 1, () =>
+        {
+            losses = TrainWithAdam(studentNet, X, y, steps, lr);
+            Expect.That(losses is not null && losses.Count == steps,
+                $"{call} returned {losses?.Count.ToString() ?? "null"} losses; expected {steps}, one per step.");
+            Expect.Close(losses![0], expected[0], $"{call}: the first loss", 1e-4,
+                "Record each step's loss before the update: the first loss is the untrained network's cross-entropy on (X, y).");
+        });
+
+        grade.Part("losses match torch.optim.Adam", 1, () =>
+        {
+            Expect.That(losses is not null && losses.Count == steps, "cannot compare the losses until one loss per step is returned.");
+            for (int t = 0; t < steps; t++)
+                Expect.Close(losses![t], expected[t], $"{call}: the loss of step {t + 1}", 1e-4 + 1e-3 * Math.Abs(expected[t]),
+                    "Use your AdamStep with β₁ = 0.9, β₂ = 0.999, ε = 1e-8, t counting from 1; clear the gradients before every backward pass.");
+        });
+
+        grade.Part("final weights match torch.optim.Adam", 1, () =>
+        {
+            Expect.That(losses is not null, "the training run did not finish.");
+            var mine = studentNet.parameters().ToArray();
+            var theirs = referenceNet.parameters().ToArray();
+            for (int i = 0; i < mine.Length; i++)
+                Expect.Close(mine[i].detach(), theirs[i].detach(), $"parameter {i} after {call}", 1e-4, 1e-3,
+                    "Train the network you are given, in place, for exactly `steps` steps.");
+        });
+    }
+}
