@@ -5,6 +5,9 @@ var root = new RootCommand("mlcourse: the C# deep-learning workbook's command li
 {
     RunCommand.Create(),
     CheckCommand.Create(),
+    ReleaseCommand.Create(),
+    GradeCommand.Create(),
+    GradeCommand.CreateWorker(),
 };
 int code = await root.Parse(args).InvokeAsync();
 // A cell stopped by its timeout may still be spinning on a background thread: leave without waiting for it.

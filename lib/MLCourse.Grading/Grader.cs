@@ -1,0 +1,367 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using MLCourse.Notebooks;
+
+namespace MLCourse.Grading;
+
+/// <summary>How <see cref="Grader"/> grades a notebook.</summary>
+public sealed record GradeOptions
+{
+    /// <summary>Quick mode: the worker runs with <c>MLCOURSE_QUICK=1</c> and checks use their stated lower bars.</summary>
+    public bool Quick { get; init; }
+
+    /// <summary>Longest one cell (or one question's checks) may run.</summary>
+    public TimeSpan CellTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Longest the whole grading may run, restarts included.</summary>
+    public TimeSpan TotalTimeout { get; init; } = TimeSpan.FromMinutes(60);
+
+    /// <summary>
+    /// Memory cap of the worker in MB: its resident set (managed heap plus TorchSharp's native tensors) is watched
+    /// and the worker is stopped above it; the managed heap alone is capped at 3/4 of it (DOTNET_GCHeapHardLimit).
+    /// </summary>
+    public long MemoryLimitMb { get; init; } = 4096;
+
+    /// <summary>Extra check folders (<c>--checks DIR</c>), added to the repository's <c>tests/Grader/checks</c>.</summary>
+    public IReadOnlyList<string> CheckFolders { get; init; } = [];
+
+    /// <summary>The homework id; by default the notebook's file name (<c>hw-mnist-mlp</c>), else its graded cells' ids.</summary>
+    public string? Homework { get; init; }
+
+    /// <summary>The program that runs <see cref="GradeWorker"/> (the <c>mlcourse</c> executable, or <c>dotnet</c>).</summary>
+    public required string WorkerFileName { get; init; }
+
+    /// <summary>Its arguments, e.g. <c>["grade-worker"]</c> or <c>["exec", "MLCourse.Cli.dll", "grade-worker"]</c>.</summary>
+    public IReadOnlyList<string> WorkerArguments { get; init; } = [];
+
+    /// <summary>Progress lines (worker starts, cells, restarts), or null.</summary>
+    public Action<string>? Log { get; init; }
+}
+
+/// <summary>Grading could not run at all (no checks, the worker does not start); <c>mlcourse grade</c> exits non-zero.</summary>
+public sealed class GradingException(string message) : Exception(message);
+
+/// <summary>
+/// The grader (the parent process of <c>mlcourse grade</c>). It runs the notebook and the checks in a separate
+/// worker process, restarts the worker without a cell that crashed it, timed out or went over the memory cap, and
+/// computes every score itself from the worker's nonce-tagged reports, clamped to the points of the check files it
+/// read. A submission that prints a report or writes results.json gains nothing: the grader ignores untagged
+/// output and writes the results file itself, after the worker has exited.
+/// </summary>
+public static class Grader
+{
+    /// <summary>Grades <paramref name="notebookPath"/>. A malformed notebook gives a report with <see cref="GradeReport.Failure"/> set.</summary>
+    public static async Task<GradeReport> GradeAsync(string notebookPath, GradeOptions options, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        string path = Path.GetFullPath(notebookPath);
+        if (!File.Exists(path)) throw new GradingException($"{notebookPath}: no such notebook.");
+        var folders = new List<string>();
+        if ((CheckFiles.DefaultFolder(Path.GetDirectoryName(path)!) ?? CheckFiles.DefaultFolder(Directory.GetCurrentDirectory())) is { } repoChecks)
+            folders.Add(repoChecks);
+        folders.AddRange(options.CheckFolders.Select(Path.GetFullPath));
+        if (folders.Count == 0)
+            throw new GradingException("no check folder: run inside the MLCourse repository (tests/Grader/checks) or pass --checks DIR.");
+
+        string json = await File.ReadAllTextAsync(path, cancellationToken);
+        Notebook? notebook = null;
+        string? failure = null;
+        try { notebook = Notebook.Parse(json, notebookPath); }
+        catch (NotebookFormatException e) { failure = e.Message; }
+
+        string homework = options.Homework ?? Path.GetFileNameWithoutExtension(path);
+        var checks = CheckFiles.Load(homework, folders);
+        if (checks.Count == 0 && options.Homework is null && notebook is not null
+            && GradedCell.Find(notebook).FirstOrDefault()?.Id.Split('.')[0] is { } fromMetadata && fromMetadata != homework)
+        {
+            homework = fromMetadata;
+            checks = CheckFiles.Load(homework, folders);
+        }
+        if (checks.Count == 0)
+            throw new GradingException($"no checks for homework '{homework}' in {string.Join(", ", folders)} (name the homework with --homework ID).");
+
+        if (notebook is null)
+        {
+            var zero = checks.Select(c => new QuestionResult(c.Question, c.Points, 0, [$"not graded: {failure}"], false)).ToList();
+            return new GradeReport(path, zero, new Dictionary<int, CellEvent>(), [], clock.Elapsed, 0) { Failure = failure };
+        }
+        return await RunAsync(path, json, notebook, checks, options, clock, cancellationToken);
+    }
+
+    private static async Task<GradeReport> RunAsync(string path, string json, Notebook notebook, IReadOnlyList<CheckInfo> checks,
+                                                    GradeOptions options, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        var cells = new SortedDictionary<int, CellEvent>();
+        var results = new Dictionary<string, CheckEvent>();
+        var settled = new Dictionary<string, string>();
+        var skip = new SortedSet<int>();
+        var notes = new List<string>();
+        int seed = RandomNumberGenerator.GetInt32(int.MaxValue);
+        int codeCells = notebook.Cells.Count(c => c.Kind == CellKind.Code);
+        int workers = 0;
+        string? unfinished = null;
+        while (workers <= codeCells + checks.Count)
+        {
+            var left = options.TotalTimeout - clock.Elapsed;
+            if (left <= TimeSpan.Zero)
+            {
+                unfinished = $"grading reached its total time limit of {options.TotalTimeout.TotalSeconds:0} s";
+                break;
+            }
+            var pending = checks.Where(c => !results.ContainsKey(c.Question) && !settled.ContainsKey(c.Question)).ToArray();
+            var config = new WorkerConfig
+            {
+                Nonce = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)),
+                NotebookJson = json,
+                NotebookPath = path,
+                Quick = options.Quick,
+                CellTimeoutSeconds = options.CellTimeout.TotalSeconds,
+                SkipCells = skip.ToArray(),
+                Checks = pending.Select(c => new WorkerCheck(c.Question, c.Points, c.ClassName, c.Source)).ToArray(),
+                Seed = seed,
+            };
+            workers++;
+            options.Log?.Invoke($"worker {workers}: {codeCells - skip.Count} code cells, {pending.Length} question(s)"
+                                + (skip.Count > 0 ? $", skipping cell(s) {string.Join(", ", skip)}" : ""));
+            var run = await WorkerRun.StartAsync(config, options, left, cancellationToken);
+            foreach (var e in run.CellEnds) cells[e.Index] = e;
+            foreach (var r in run.Results)
+                if (pending.Any(c => c.Question == r.Question)) results.TryAdd(r.Question, r);
+            if (run.Done) break;
+            if (!run.Ready)
+            {
+                if (workers == 1)
+                    throw new GradingException($"the grading worker did not start (exit code {run.ExitCode}): {run.StderrTail.Trim()}");
+                unfinished = $"the grading worker stopped before it was ready (exit code {run.ExitCode})";
+                break;
+            }
+            string why = run.MemoryKilled ? $"used more than the {options.MemoryLimitMb} MB memory limit and was stopped"
+                : run.TimeKilled ? "was still running when grading reached its total time limit"
+                : $"crashed the worker process (exit code {run.ExitCode}{Hint(run.StderrTail)})";
+            if (run.TimedOutCheck is { } slowQuestion)
+            {
+                settled[slowQuestion] = $"0 points: checking your code took longer than the {options.CellTimeout.TotalSeconds:0} s limit "
+                                        + "(an endless loop in a function the check calls?).";
+                continue;
+            }
+            if (run.RunningCheck is { } question)
+            {
+                settled[question] = $"0 points: while this question was checked, your code {why}.";
+                if (run.TimeKilled) { unfinished = why; break; }
+                continue;
+            }
+            if ((run.RunningCell ?? run.CellEnds.LastOrDefault(e => e.Status == nameof(CellStatus.TimedOut))?.Index) is int bad)
+            {
+                skip.Add(bad);
+                string status = run.MemoryKilled ? "MemoryLimit" : run.TimeKilled ? "TimedOut" : run.RunningCell is null ? "TimedOut" : "Crashed";
+                string message = run.RunningCell is null
+                    ? $"ran longer than the {options.CellTimeout.TotalSeconds:0} s cell limit (an endless loop?)"
+                    : why;
+                cells[bad] = new CellEvent(bad, status, status, message, cells.GetValueOrDefault(bad)?.Seconds ?? 0);
+                if (run.TimeKilled) { unfinished = $"cell {bad} {message}"; break; }
+                notes.Add($"cell {bad} {message}; it was skipped and the notebook run again without it.");
+                continue;
+            }
+            unfinished = $"the grading worker stopped unexpectedly (exit code {run.ExitCode}{Hint(run.StderrTail)})";
+            break;
+        }
+        if (unfinished is not null) notes.Add(unfinished + ".");
+        var questions = checks.Select(c => Score(c, notebook, cells, results, settled, unfinished)).ToList();
+        return new GradeReport(path, questions, cells, notes, clock.Elapsed, workers);
+    }
+
+    private static QuestionResult Score(CheckInfo check, Notebook notebook, IReadOnlyDictionary<int, CellEvent> cells,
+                                        Dictionary<string, CheckEvent> results, Dictionary<string, string> settled, string? unfinished)
+    {
+        // The graded cell whose id is the question id or its longest prefix (private checks: "hw.q2.hidden" → "hw.q2").
+        var cell = GradedCell.Find(notebook)
+            .Where(g => check.Question == g.Id || check.Question.StartsWith(g.Id + ".", StringComparison.Ordinal))
+            .MaxBy(g => g.Id.Length);
+        var cellEvent = cell is null ? null : cells.GetValueOrDefault(cell.CellIndex);
+        bool stubbed = cellEvent?.ErrorName == nameof(NotImplementedException);
+        var feedback = new List<string>();
+        double earned = 0;
+        bool notAttempted = false;
+        if (results.TryGetValue(check.Question, out var result))
+        {
+            if (result.Error is not null)
+            {
+                notAttempted = stubbed;
+                feedback.Add(stubbed ? $"not attempted: {StubMessage(cellEvent!)}"
+                                     : $"0 points: the check could not use your code: {result.Error}");
+            }
+            else
+            {
+                earned = result.Parts.Sum(p => Math.Clamp(p.Earned, 0, Math.Max(0, p.Points)));
+                earned = Math.Round(Math.Clamp(earned, 0, check.Points), 4);
+                notAttempted = earned == 0 && (stubbed || (result.Parts.Length > 0 && result.Parts.All(p => p.NotAttempted)));
+                if (notAttempted)
+                    feedback.Add("not attempted: " + (stubbed ? StubMessage(cellEvent!)
+                                                              : result.Parts.First().Feedback.Replace("not attempted ", "")));
+                else
+                    foreach (var p in result.Parts)
+                        feedback.Add($"{(p.Earned >= p.Points ? "✓" : "✗")} {p.Name} ({Number(p.Earned)}/{Number(p.Points)}): {p.Feedback}");
+            }
+        }
+        else if (settled.TryGetValue(check.Question, out var reason)) feedback.Add(reason);
+        else feedback.Add($"not graded: {unfinished ?? "the grading worker stopped"}.");
+        if (cellEvent is { Status: not "Ok" } && !notAttempted)
+            feedback.Add($"cell {cellEvent.Index} ({cellEvent.Status}): {cellEvent.Diagnosis}");
+        return new QuestionResult(check.Question, check.Points, earned, feedback, notAttempted);
+    }
+
+    private static string StubMessage(CellEvent cell)
+    {
+        string text = cell.Diagnosis ?? "";
+        int at = text.IndexOf(nameof(NotImplementedException), StringComparison.Ordinal);
+        return $"cell {cell.Index} still throws the released stub's NotImplementedException" + (at < 0 ? "." : $" ({text}).");
+    }
+
+    private static string Hint(string stderr)
+    {
+        string tail = stderr.Trim();
+        if (tail.Contains("Stack overflow", StringComparison.OrdinalIgnoreCase)) return ": stack overflow, endless recursion?";
+        var last = tail.Split('\n').LastOrDefault(l => l.Trim().Length > 0)?.Trim();
+        return string.IsNullOrEmpty(last) ? "" : $": {(last.Length > 200 ? last[..200] + "…" : last)}";
+    }
+
+    private static string Number(double x) => x.ToString("0.##", CultureInfo.InvariantCulture);
+
+    /// <summary>One worker process: starts it, feeds it its configuration, reads its tagged reports, watches it.</summary>
+    private sealed class WorkerRun
+    {
+        public List<CellEvent> CellEnds { get; } = [];
+        public List<CheckEvent> Results { get; } = [];
+        public bool Ready { get; private set; }
+        public bool Done { get; private set; }
+        public int? RunningCell { get; private set; }
+        public string? RunningCheck { get; private set; }
+        public string? TimedOutCheck { get; private set; }
+        public bool MemoryKilled { get; private set; }
+        public bool TimeKilled { get; private set; }
+        public int? ExitCode { get; private set; }
+        public string StderrTail { get; private set; } = "";
+
+        public static async Task<WorkerRun> StartAsync(WorkerConfig config, GradeOptions options, TimeSpan budget, CancellationToken cancellationToken)
+        {
+            var run = new WorkerRun();
+            var start = new ProcessStartInfo(options.WorkerFileName)
+            {
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+                StandardOutputEncoding = Encoding.UTF8,
+                StandardErrorEncoding = Encoding.UTF8,
+                WorkingDirectory = Path.GetDirectoryName(config.NotebookPath)!,
+            };
+            foreach (var a in options.WorkerArguments) start.ArgumentList.Add(a);
+            start.Environment["MLCOURSE_QUICK"] = config.Quick ? "1" : "0";
+            long heapLimit = options.MemoryLimitMb * 1024 * 1024 / 4 * 3;
+            start.Environment["DOTNET_GCHeapHardLimit"] = "0x" + heapLimit.ToString("X", CultureInfo.InvariantCulture);
+            using var process = Process.Start(start) ?? throw new GradingException($"cannot start {options.WorkerFileName}.");
+            try
+            {
+                await process.StandardInput.WriteAsync(JsonSerializer.Serialize(config, WorkerChannel.Json));
+                process.StandardInput.Close();
+            }
+            catch (IOException) { /* the worker died at once; its exit code and stderr tell why */ }
+
+            string prefix = config.Nonce + " ";
+            var stdout = Task.Run(async () =>
+            {
+                while (await process.StandardOutput.ReadLineAsync(CancellationToken.None) is { } line)
+                    if (line.StartsWith(prefix, StringComparison.Ordinal)) run.Handle(line[prefix.Length..]);
+            }, CancellationToken.None);
+            var stderr = Task.Run(async () =>
+            {
+                var tail = new StringBuilder();
+                var buffer = new char[4096];
+                int n;
+                while ((n = await process.StandardError.ReadAsync(buffer, CancellationToken.None)) > 0)
+                {
+                    tail.Append(buffer, 0, n);
+                    if (tail.Length > 8192) tail.Remove(0, tail.Length - 4096);
+                }
+                run.StderrTail = tail.ToString();
+            }, CancellationToken.None);
+
+            var deadline = Stopwatch.StartNew();
+            long limitKb = options.MemoryLimitMb * 1024;
+            while (!process.HasExited)
+            {
+                if (cancellationToken.IsCancellationRequested || deadline.Elapsed > budget)
+                {
+                    run.TimeKilled = true;
+                    Kill(process);
+                    break;
+                }
+                if (ResidentKb(process.Id) is long rss && rss > limitKb)
+                {
+                    run.MemoryKilled = true;
+                    Kill(process);
+                    break;
+                }
+                try { await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromMilliseconds(200), CancellationToken.None); }
+                catch (TimeoutException) { }
+            }
+            await process.WaitForExitAsync(CancellationToken.None);
+            // A grandchild the student started may hold the pipes open: do not wait for it forever.
+            await Task.WhenAny(Task.WhenAll(stdout, stderr), Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None));
+            run.ExitCode = process.ExitCode;
+            return run;
+        }
+
+        private void Handle(string message)
+        {
+            int space = message.IndexOf(' ');
+            if (space < 0) return;
+            string kind = message[..space], body = message[(space + 1)..];
+            try
+            {
+                switch (kind)
+                {
+                    case "ready": Ready = true; break;
+                    case "cell-start": RunningCell = JsonDocument.Parse(body).RootElement.GetProperty("index").GetInt32(); break;
+                    case "cell-end":
+                        CellEnds.Add(JsonSerializer.Deserialize<CellEvent>(body, WorkerChannel.Json)!);
+                        RunningCell = null;
+                        break;
+                    case "check-start": RunningCheck = JsonDocument.Parse(body).RootElement.GetProperty("question").GetString(); break;
+                    case "check-timeout":
+                        TimedOutCheck = JsonDocument.Parse(body).RootElement.GetProperty("question").GetString();
+                        RunningCheck = null;
+                        break;
+                    case "result":
+                        Results.Add(JsonSerializer.Deserialize<CheckEvent>(body, WorkerChannel.Json)!);
+                        RunningCheck = null;
+                        break;
+                    case "done": Done = true; break;
+                }
+            }
+            catch (JsonException) { /* not a report of ours */ }
+        }
+
+        private static void Kill(Process process)
+        {
+            try { process.Kill(entireProcessTree: true); }
+            catch (InvalidOperationException) { /* already gone */ }
+        }
+
+        /// <summary>The resident set of a process in kB (Linux /proc), or null where unknown.</summary>
+        private static long? ResidentKb(int pid)
+        {
+            try
+            {
+                foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+                    if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                        return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { }
+            return null;
+        }
+    }
+}
