@@ -1,15 +1,10 @@
-// Checks of hw-classic-ml.q1, InformationGain(feature, labels) (3 points). Compiled by the grader as a continuation
-// of the student's notebook session: `InformationGain` is the student's function, `Entropy` the library's reference.
+// Checks of hw-classic-ml.q1, InformationGain(feature, labels) (3 points). The grader passes the student's function of the same
+// name as the constructor's parameter (a typed delegate): `InformationGain` is the student's function, `Entropy` the library's reference.
 using MLCourse.Classic;
 using MLCourse.Grading;
 
-// The student's top-level function is an instance member of the script, which a class cannot call directly;
-// a static delegate captured at the top level of this file hands it to the check class.
-static class StudentInformationGain { public static Func<long[], long[], double> Call = null!; }
-StudentInformationGain.Call = InformationGain;
-
 [Question("hw-classic-ml.q1", Points = 3)]
-sealed class InformationGainCheck : QuestionCheck
+sealed class InformationGainCheck(Func<long[], long[], double> InformationGain) : QuestionCheck
 {
     public override void Run(Grade grade)
     {
@@ -23,7 +18,7 @@ sealed class InformationGainCheck : QuestionCheck
                 long[] feature = Enumerable.Range(0, n).Select(_ => codes[grade.Random.Next(codes.Length)]).ToArray();
                 long[] labels = Enumerable.Range(0, n).Select(_ => (long)grade.Random.Next(classes)).ToArray();
                 double expected = Entropy.InformationGain(feature, labels);
-                double actual = StudentInformationGain.Call((long[])feature.Clone(), (long[])labels.Clone());
+                double actual = InformationGain((long[])feature.Clone(), (long[])labels.Clone());
                 Expect.Close(actual, expected, $"InformationGain on {n} samples ({codes.Length} feature values, {classes} classes)", 1e-9,
                     Hint(actual, expected, feature, labels));
             }
@@ -34,12 +29,12 @@ sealed class InformationGainCheck : QuestionCheck
             int n = grade.Random.Next(6, 40);
             long[] labels = Enumerable.Range(0, n).Select(i => (long)(i % 3)).OrderBy(_ => grade.Random.Next()).ToArray();
             long[] constant = Enumerable.Repeat(5L, n).ToArray();
-            Expect.Close(StudentInformationGain.Call(constant, labels), 0, $"InformationGain of a feature with one value ({n} samples)", 1e-9,
+            Expect.Close(InformationGain(constant, labels), 0, $"InformationGain of a feature with one value ({n} samples)", 1e-9,
                 "A feature with a single value does not split the data, so H(D|A) = H(D) and the gain is 0.");
             double hD = Entropy.Of(labels);
-            Expect.Close(StudentInformationGain.Call((long[])labels.Clone(), labels), hD, $"InformationGain of a feature equal to the label ({n} samples)", 1e-9,
+            Expect.Close(InformationGain((long[])labels.Clone(), labels), hD, $"InformationGain of a feature equal to the label ({n} samples)", 1e-9,
                 "When the feature determines the label, every part is pure (H(D_i) = 0) and the gain is H(D).");
-            Expect.Close(StudentInformationGain.Call([3L], [1L]), 0, "InformationGain of a single sample", 1e-9,
+            Expect.Close(InformationGain([3L], [1L]), 0, "InformationGain of a single sample", 1e-9,
                 "One sample has entropy 0 (a class with probability 1 contributes −1·log₂1 = 0); avoid NaN from 0·log 0.");
         });
     }

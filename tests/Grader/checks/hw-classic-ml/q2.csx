@@ -5,13 +5,8 @@ using MLCourse.Grading;
 using TorchSharp;
 using static TorchSharp.torch;
 
-// The student's top-level function is an instance member of the script, which a class cannot call directly;
-// a static delegate captured at the top level of this file hands it to the check class.
-static class StudentKMeansStep { public static Func<Tensor, Tensor, (Tensor assignment, Tensor centers)> Call = null!; }
-StudentKMeansStep.Call = KMeansStep;
-
 [Question("hw-classic-ml.q2", Points = 3)]
-sealed class KMeansStepCheck : QuestionCheck
+sealed class KMeansStepCheck(Func<Tensor, Tensor, (Tensor assignment, Tensor centers)> KMeansStep) : QuestionCheck
 {
     public override void Run(Grade grade)
     {
@@ -35,7 +30,7 @@ sealed class KMeansStepCheck : QuestionCheck
             for (int trial = 0; trial < 3; trial++)
             {
                 var (X, centers, labels, _, what) = Case(false);
-                var (assignment, _) = StudentKMeansStep.Call(X.clone(), centers.clone());
+                var (assignment, _) = KMeansStep(X.clone(), centers.clone());
                 Expect.Shape(assignment, labels.shape, $"{what}: the assignment");
                 Expect.That(assignment.to(int64).cpu().eq(labels).all().item<bool>(),
                     $"{what}: {assignment.to(int64).cpu().ne(labels).sum().item<long>()} of {labels.shape[0]} points are assigned to the wrong centre. "
@@ -48,7 +43,7 @@ sealed class KMeansStepCheck : QuestionCheck
             for (int trial = 0; trial < 3; trial++)
             {
                 var (X, centers, _, moved, what) = Case(false);
-                var (_, updated) = StudentKMeansStep.Call(X.clone(), centers.clone());
+                var (_, updated) = KMeansStep(X.clone(), centers.clone());
                 Expect.Close(updated, moved, $"{what}: new centre", atol: 1e-8, rtol: 1e-8,
                     hint: "Each new centre is the mean of the points assigned to it in this step (not of the previous assignment).");
             }
@@ -58,7 +53,7 @@ sealed class KMeansStepCheck : QuestionCheck
         {
             var (X, centers, _, moved, what) = Case(true);
             var (XCopy, centersCopy) = (X.clone(), centers.clone());
-            var (_, updated) = StudentKMeansStep.Call(X, centers);
+            var (_, updated) = KMeansStep(X, centers);
             Expect.Close(updated, moved, $"{what}: new centre", atol: 1e-8, rtol: 1e-8,
                 hint: "A centre that gets no point must keep its position (dividing by a count of 0 gives NaN).");
             Expect.That(X.eq(XCopy).all().item<bool>() && centers.eq(centersCopy).all().item<bool>(), $"{what} changed its inputs X or centers; return new tensors instead.");

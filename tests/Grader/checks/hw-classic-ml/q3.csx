@@ -5,13 +5,8 @@ using MLCourse.Grading;
 using TorchSharp;
 using static TorchSharp.torch;
 
-// The student's top-level function is an instance member of the script, which a class cannot call directly;
-// a static delegate captured at the top level of this file hands it to the check class.
-static class StudentPcaEigen { public static Func<Tensor, int, (Tensor components, Tensor explainedVarianceRatio)> Call = null!; }
-StudentPcaEigen.Call = PcaEigen;
-
 [Question("hw-classic-ml.q3", Points = 4)]
-sealed class PcaEigenCheck : QuestionCheck
+sealed class PcaEigenCheck(Func<Tensor, int, (Tensor components, Tensor explainedVarianceRatio)> PcaEigen) : QuestionCheck
 {
     public override void Run(Grade grade)
     {
@@ -31,7 +26,7 @@ sealed class PcaEigenCheck : QuestionCheck
         grade.Part("output shapes", 1, () =>
         {
             var (X, k, _, what) = Case(false);
-            var (components, ratio) = StudentPcaEigen.Call(X.clone(), k);
+            var (components, ratio) = PcaEigen(X.clone(), k);
             Expect.Shape(components, [k, X.shape[1]], $"{what}: components (one component per row)");
             Expect.Shape(ratio, [k], $"{what}: explained variance ratio");
         });
@@ -41,7 +36,7 @@ sealed class PcaEigenCheck : QuestionCheck
             foreach (bool all in new[] { false, true })
             {
                 var (X, k, reference, what) = Case(all);
-                var (_, ratio) = StudentPcaEigen.Call(X.clone(), k);
+                var (_, ratio) = PcaEigen(X.clone(), k);
                 var expected = reference.ExplainedVarianceRatio;
                 string? hint = null;
                 if (ratio.shape.SequenceEqual(expected.shape))
@@ -62,7 +57,7 @@ sealed class PcaEigenCheck : QuestionCheck
             foreach (bool all in new[] { false, true })
             {
                 var (X, k, reference, what) = Case(all);
-                var (components, _) = StudentPcaEigen.Call(X.clone(), k);
+                var (components, _) = PcaEigen(X.clone(), k);
                 var expected = reference.Components;                                          // (k, d), unit rows
                 Expect.Shape(components, expected.shape, $"{what}: components");
                 var c = components.to(float64).cpu();

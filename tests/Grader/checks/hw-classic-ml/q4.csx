@@ -6,13 +6,8 @@ using MLCourse.Grading;
 using TorchSharp;
 using static TorchSharp.torch;
 
-// The student's top-level function is an instance member of the script, which a class cannot call directly;
-// a static delegate captured at the top level of this file hands it to the check class.
-static class StudentKnnPredict { public static Func<Tensor, Tensor, Tensor, int, Tensor> Call = null!; }
-StudentKnnPredict.Call = KnnPredict;
-
 [Question("hw-classic-ml.q4", Points = 3)]
-sealed class KnnPredictCheck : QuestionCheck
+sealed class KnnPredictCheck(Func<Tensor, Tensor, Tensor, int, Tensor> KnnPredict) : QuestionCheck
 {
     public override void Run(Grade grade)
     {
@@ -29,7 +24,7 @@ sealed class KnnPredictCheck : QuestionCheck
                 var XTrain = torch.randn(n, d, dtype: float64) + centres.index_select(0, yTrain);
                 var XQuery = torch.randn(m, d, dtype: float64) * 2;
                 var expected = new KNearestNeighbors(k).Fit(XTrain, yTrain).Predict(XQuery);
-                var actual = StudentKnnPredict.Call(XTrain.clone(), yTrain.clone(), XQuery.clone(), k);
+                var actual = KnnPredict(XTrain.clone(), yTrain.clone(), XQuery.clone(), k);
                 string what = $"KnnPredict({n} training points, {classes} classes, {m} queries, d = {d}, k = {k})";
                 Expect.Shape(actual, [m], what);
                 long wrong = actual.to(int64).cpu().ne(expected).sum().item<long>();

@@ -10,13 +10,8 @@ using MLCourse.Grading;
 using TorchSharp;
 using static TorchSharp.torch;
 
-// The student's top-level function is an instance member of the script, which a class cannot call directly;
-// a static delegate captured at the top level of this file hands it to the check class.
-static class StudentPredictCovid { public static Func<Tensor, Tensor> Call = null!; }
-StudentPredictCovid.Call = PredictCovid;
-
 [Question("hw-covid-regression.q1", Points = 10)]
-sealed class CovidValidationMseCheck : QuestionCheck
+sealed class CovidValidationMseCheck(Func<Tensor, Tensor> PredictCovid) : QuestionCheck
 {
     // (bar, share of the points): the first bar the validation MSE is at or below decides the score.
     private static readonly (double Bar, double Share)[] FullBars = [(0.92, 1.0), (0.95, 0.7), (0.97, 0.4)];
@@ -34,7 +29,7 @@ sealed class CovidValidationMseCheck : QuestionCheck
 
         grade.Part($"validation MSE on the fixed split ({n} rows)", 10, () =>
         {
-            var predictions = StudentPredictCovid.Call(X.clone());
+            var predictions = PredictCovid(X.clone());
             Expect.That(predictions.numel() == n,
                 $"PredictCovid(X of shape [{n}, {X.shape[1]}]) returned shape {Expect.Format(predictions.shape)}; expected [{n}]: one prediction per row.");
             var p = predictions.detach().reshape(n).to(float64).cpu();
