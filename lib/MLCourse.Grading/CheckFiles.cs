@@ -9,9 +9,11 @@ namespace MLCourse.Grading;
 /// <param name="Question">The question id of its <see cref="QuestionAttribute"/>.</param>
 /// <param name="Points">The points of its attribute: the most the question can earn.</param>
 /// <param name="ClassName">The class name, which the worker instantiates.</param>
+/// <param name="Parameters">Names of its primary-constructor parameters: the worker passes the student's variables or
+/// functions of these names (a function becomes a typed delegate), e.g. <c>new AccuracyCheck(Accuracy)</c>.</param>
 /// <param name="File">The check file.</param>
 /// <param name="Source">The check file's text, read by the grader's process before any student code runs.</param>
-public sealed record CheckInfo(string Question, double Points, string ClassName, string File, string Source);
+public sealed record CheckInfo(string Question, double Points, string ClassName, IReadOnlyList<string> Parameters, string File, string Source);
 
 /// <summary>Raised when a check folder or file is unusable; grading cannot run.</summary>
 public sealed class CheckFileException(string message) : Exception(message);
@@ -80,7 +82,8 @@ public static class CheckFiles
                 throw new CheckFileException($"{where}: [Question(\"{id}\", Points = …)] needs a positive number literal for Points.");
             if (type.Parent is ClassDeclarationSyntax)
                 throw new CheckFileException($"{where}: check classes must be declared at the top level of the file.");
-            list.Add(new CheckInfo(id, points, type.Identifier.Text, Path.GetFullPath(file), source));
+            var parameters = type.ParameterList?.Parameters.Select(p => p.Identifier.Text).ToArray() ?? [];
+            list.Add(new CheckInfo(id, points, type.Identifier.Text, parameters, Path.GetFullPath(file), source));
         }
         return list;
     }

@@ -34,7 +34,8 @@ public static class GradeWorker
         if (config.Quick) Environment.SetEnvironmentVariable("MLCOURSE_QUICK", "1");
         else Environment.SetEnvironmentVariable("MLCOURSE_QUICK", null);
         var timeout = TimeSpan.FromSeconds(config.CellTimeoutSeconds);
-        using var session = new ScriptSession(new SessionOptions { WorkingDirectory = folder, CellTimeout = timeout, Name = name });
+        // Not disposed: after a timeout the cell's thread may still run, and the grader ends this process anyway.
+        var session = new ScriptSession(new SessionOptions { WorkingDirectory = folder, CellTimeout = timeout, Name = name });
         channel.Send("ready", new { cells = notebook.Cells.Count });
 
         var skip = config.SkipCells.ToHashSet();
@@ -54,9 +55,11 @@ public static class GradeWorker
             var check = config.Checks[q];
             channel.Send("check-start", new { question = check.Question });
             int seed = unchecked(config.Seed + 7919 * (q + 1));
-            // The check file continues the student's session: its class sees the student's names, typed.
+            // The check file continues the student's session: its class sees the student's types, and its primary
+            // constructor receives the student's variables and functions of the same names (functions as typed delegates;
+            // a nested class cannot reach a submission's members directly).
             string code = check.Source + "\n"
-                          + $"var __mlcourseGrade = global::MLCourse.Grading.CheckHost.Run(new {check.ClassName}(), "
+                          + $"var __mlcourseGrade = global::MLCourse.Grading.CheckHost.Run(new {check.ClassName}({string.Join(", ", check.Parameters)}), "
                           + $"\"{check.Question}\", {check.Points.ToString(System.Globalization.CultureInfo.InvariantCulture)}, "
                           + $"{(config.Quick ? "true" : "false")}, {seed});\n";
             var result = await session.ExecuteAsync(code, new OutputCollector(), $"check {check.Question}");

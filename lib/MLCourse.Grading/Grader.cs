@@ -62,7 +62,8 @@ public static class Grader
         var folders = new List<string>();
         if ((CheckFiles.DefaultFolder(Path.GetDirectoryName(path)!) ?? CheckFiles.DefaultFolder(Directory.GetCurrentDirectory())) is { } repoChecks)
             folders.Add(repoChecks);
-        folders.AddRange(options.CheckFolders.Select(Path.GetFullPath));
+        folders.AddRange(options.CheckFolders.Select(f => Path.GetFullPath(f).TrimEnd(Path.DirectorySeparatorChar)));
+        folders = folders.Distinct(StringComparer.Ordinal).ToList();
         if (folders.Count == 0)
             throw new GradingException("no check folder: run inside the MLCourse repository (tests/Grader/checks) or pass --checks DIR.");
 
@@ -85,7 +86,7 @@ public static class Grader
 
         if (notebook is null)
         {
-            var zero = checks.Select(c => new QuestionResult(c.Question, c.Points, 0, [$"not graded: {failure}"], false)).ToList();
+            var zero = checks.Select(c => new QuestionResult(c.Question, c.Points, 0, ["not graded: the notebook could not be read (see the error below)."], false)).ToList();
             return new GradeReport(path, zero, new Dictionary<int, CellEvent>(), [], clock.Elapsed, 0) { Failure = failure };
         }
         return await RunAsync(path, json, notebook, checks, options, clock, cancellationToken);
@@ -120,7 +121,7 @@ public static class Grader
                 Quick = options.Quick,
                 CellTimeoutSeconds = options.CellTimeout.TotalSeconds,
                 SkipCells = skip.ToArray(),
-                Checks = pending.Select(c => new WorkerCheck(c.Question, c.Points, c.ClassName, c.Source)).ToArray(),
+                Checks = pending.Select(c => new WorkerCheck(c.Question, c.Points, c.ClassName, c.Parameters.ToArray(), c.Source)).ToArray(),
                 Seed = seed,
             };
             workers++;
@@ -197,10 +198,13 @@ public static class Grader
             {
                 earned = result.Parts.Sum(p => Math.Clamp(p.Earned, 0, Math.Max(0, p.Points)));
                 earned = Math.Round(Math.Clamp(earned, 0, check.Points), 4);
-                notAttempted = earned == 0 && (stubbed || (result.Parts.Length > 0 && result.Parts.All(p => p.NotAttempted)));
+                // Nothing earned and the stub still throws (in the cell, or in a part that called the student's code):
+                // the other parts failed only because they depend on it.
+                notAttempted = earned == 0 && (stubbed || result.Parts.Any(p => p.NotAttempted));
                 if (notAttempted)
-                    feedback.Add("not attempted: " + (stubbed ? StubMessage(cellEvent!)
-                                                              : result.Parts.First().Feedback.Replace("not attempted ", "")));
+                    feedback.Add("not attempted: " + (result.Parts.FirstOrDefault(p => p.NotAttempted) is { } part
+                                                          ? part.Feedback.Replace("not attempted ", "")
+                                                          : StubMessage(cellEvent!)));
                 else
                     foreach (var p in result.Parts)
                         feedback.Add($"{(p.Earned >= p.Points ? "✓" : "✗")} {p.Name} ({Number(p.Earned)}/{Number(p.Points)}): {p.Feedback}");

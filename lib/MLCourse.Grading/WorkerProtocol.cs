@@ -24,7 +24,7 @@ internal sealed record WorkerConfig
 }
 
 /// <summary>One check as the worker gets it: the source comes from the grader, not from the disk.</summary>
-internal sealed record WorkerCheck(string Question, double Points, string ClassName, string Source);
+internal sealed record WorkerCheck(string Question, double Points, string ClassName, string[] Parameters, string Source);
 
 /// <summary>A code cell's outcome as the worker reports it.</summary>
 /// <param name="Index">1-based position in the notebook.</param>

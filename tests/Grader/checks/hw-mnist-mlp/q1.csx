@@ -27,10 +27,11 @@ sealed class MlpCheck : QuestionCheck
             string[] names = ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "fc3.weight", "fc3.bias"];
             long[][] shapes = [[h1, 784], [h1], [h2, h1], [h2], [outputs, h2], [outputs]];
             bool byName = names.All(n => named.Any(p => p.name == n));
-            layers = byName ? names.Select(n => (Tensor)named.First(p => p.name == n).parameter).ToArray()
-                            : named.Select(p => (Tensor)p.parameter).ToArray();
+            var found = byName ? names.Select(n => (Tensor)named.First(p => p.name == n).parameter).ToArray()
+                               : named.Select(p => (Tensor)p.parameter).ToArray();
             for (int i = 0; i < 6; i++)
-                Expect.Shape(layers[i], shapes[i], $"{call}: {(byName ? names[i] : $"parameter {i + 1} ({named[i].name})")}");
+                Expect.Shape(found[i], shapes[i], $"{call}: {(byName ? names[i] : $"parameter {i + 1} ({named[i].name})")}");
+            layers = found;
         });
 
         var X = torch.rand(batch, 1, 28, 28);

@@ -1,10 +1,11 @@
-// Checks of hw-mnist-mlp.q2, Accuracy(logits, labels) (2 points).
+// Checks of hw-mnist-mlp.q2, Accuracy(logits, labels) (2 points). The grader passes the student's function of the
+// same name as the constructor's parameter (a typed delegate).
 using MLCourse.Grading;
 using TorchSharp;
 using static TorchSharp.torch;
 
 [Question("hw-mnist-mlp.q2", Points = 2)]
-sealed class AccuracyCheck : QuestionCheck
+sealed class AccuracyCheck(Func<Tensor, Tensor, double> Accuracy) : QuestionCheck
 {
     public override void Run(Grade grade)
     {

@@ -6,7 +6,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 [Question("hw-mnist-mlp.q3", Points = 3)]
-sealed class TrainEpochCheck : QuestionCheck
+sealed class TrainEpochCheck(Func<nn.Module<Tensor, Tensor>, optim.Optimizer, TensorLoader, double> TrainEpoch) : QuestionCheck
 {
     public override void Run(Grade grade)
     {

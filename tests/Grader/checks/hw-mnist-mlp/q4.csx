@@ -6,7 +6,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 [Question("hw-mnist-mlp.q4", Points = 4)]
-sealed class TrainedNetCheck : QuestionCheck
+sealed class TrainedNetCheck(nn.Module<Tensor, Tensor>? net) : QuestionCheck
 {
     /// <summary>Full mode: 12 epochs on 60,000 images. Quick mode: 3 epochs on 6,000 images.</summary>
     public static (double Full, double Half) Bars(bool quick) => quick ? (0.90, 0.85) : (0.980, 0.975);
@@ -18,7 +18,7 @@ sealed class TrainedNetCheck : QuestionCheck
             Expect.That(net is not null, "`net` is null: the training cell did not create the model.");
             var (full, half) = Bars(grade.Quick);
             using var mnist = Mnist.Load();
-            var model = (nn.Module<Tensor, Tensor>)net!;
+            var model = net!;
             model.eval();
             long correct = 0;
             using (torch.no_grad())
