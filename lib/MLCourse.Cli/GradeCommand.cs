@@ -16,7 +16,7 @@ internal static class GradeCommand
         var json = new Option<string?>("--json") { Description = "Write the results in Gradescope's results.json schema to this file." };
         var checks = new Option<string[]>("--checks") { Description = "Extra folder of check files (private checks); repeatable.", AllowMultipleArgumentsPerToken = false };
         var homework = new Option<string?>("--homework") { Description = "Homework id (default: the notebook's file name, e.g. hw-mnist-mlp)." };
-        var timeout = new Option<int>("--timeout") { Description = "Per-cell (and per-question check) timeout in seconds.", DefaultValueFactory = _ => 600 };
+        var timeout = new Option<int>("--timeout") { Description = "Per-cell (and per-question check) timeout in seconds; full-mode training on a busy 2-core machine needs many minutes.", DefaultValueFactory = _ => 1800 };
         var totalTimeout = new Option<int>("--total-timeout") { Description = "Timeout of the whole grading in seconds.", DefaultValueFactory = _ => 3600 };
         var memory = new Option<int>("--memory") { Description = "Memory cap of the worker process in MB.", DefaultValueFactory = _ => 4096 };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Show the worker's progress." };
