@@ -8,6 +8,14 @@ internal static class GraderFixture
 {
     public static string RepoRoot { get; } = FindRepoRoot();
 
+    static GraderFixture()
+    {
+        // Like .ci/run: point the loaders (and so the worker processes) at the staged data beside the checkout.
+        string shared = Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "data"));
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("MLCOURSE_DATA")) && Directory.Exists(shared))
+            Environment.SetEnvironmentVariable("MLCOURSE_DATA", shared);
+    }
+
     public static string SolutionPath => Path.Combine(RepoRoot, "solutions", "hw-mnist-mlp.ipynb");
 
     public static string ExercisePath => Path.Combine(RepoRoot, "exercises", "hw-mnist-mlp.ipynb");
