@@ -45,6 +45,9 @@ public sealed record CellResult(CellStatus Status, int ExecutionCount, ErrorOutp
 {
     /// <summary>One line: <c>line 3: error CS0103: The name 'x' does not exist…</c>.</summary>
     public string Diagnosis => Error is null ? "ok" : (Line is { } l ? $"line {l}: " : "") + Error.Value;
+
+    /// <summary>The part of <see cref="Elapsed"/> spent compiling the cell (Roslyn), zero when it was not compiled.</summary>
+    public TimeSpan CompileTime { get; init; }
 }
 
 /// <summary>
@@ -184,10 +187,12 @@ public sealed class ScriptSession : IDisposable
         Script<object> script = state is null
             ? CSharpScript.Create(text, options)
             : state.Script.ContinueWith<object>(text, options);
+        var compileStart = clock.Elapsed;
         var diagnostics = script.Compile(interrupt);
+        var compileTime = clock.Elapsed - compileStart;
         var errors = diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         if (errors.Count > 0)
-            return Failed(count, CompilationError(errors, label), clock, errors[0].Location.GetLineSpan().StartLinePosition.Line + 1);
+            return Failed(count, CompilationError(errors, label), clock, errors[0].Location.GetLineSpan().StartLinePosition.Line + 1) with { CompileTime = compileTime };
 
         ScriptState<object> next;
         try
@@ -197,18 +202,18 @@ public sealed class ScriptSession : IDisposable
         }
         catch (Exception e)
         {
-            return Failed(count, RuntimeError(e, options.FilePath, label, out int? line), clock, line);
+            return Failed(count, RuntimeError(e, options.FilePath, label, out int? line), clock, line) with { CompileTime = compileTime };
         }
         state = next;
         if (next.Exception is { } exception)
         {
             var error = RuntimeError(exception, options.FilePath, label, out int? line);
             var status = exception is OperationCanceledException && interrupt.IsCancellationRequested ? CellStatus.Interrupted : CellStatus.Error;
-            return new CellResult(status, count, error, line, clock.Elapsed);
+            return new CellResult(status, count, error, line, clock.Elapsed) { CompileTime = compileTime };
         }
         if (HasTrailingExpression(script, out bool isVoid) && !isVoid)
             sink.Add(new ResultOutput(ValueFormatter.Format(next.ReturnValue), count));
-        return new CellResult(CellStatus.Ok, count, null, null, clock.Elapsed);
+        return new CellResult(CellStatus.Ok, count, null, null, clock.Elapsed) { CompileTime = compileTime };
     }
 
     private static CellResult Failed(int count, ErrorOutput error, Stopwatch clock, int? line = null) =>
