@@ -67,10 +67,15 @@ internal sealed record CellTiming(int Index, double CompileMs, double ExecuteMs,
 internal sealed record RunnerResult
 {
     public string Notebook { get; init; } = "";
+    /// <summary>Pass 1, in a fresh process.</summary>
     public List<CellTiming> Cells { get; init; } = [];
+    /// <summary>Pass 2, a new session in the same process.</summary>
+    public List<CellTiming> SecondPass { get; init; } = [];
     public double ProcessSeconds { get; set; }
     public double FirstCellMs => Cells.Count > 0 ? Cells[0].TotalMs : double.NaN;
     public double WarmCellMeanMs => Cells.Count > 1 ? Cells.Skip(1).Average(c => c.TotalMs) : double.NaN;
     public double WarmCompileMeanMs => Cells.Count > 1 ? Cells.Skip(1).Average(c => c.CompileMs) : double.NaN;
     public double WarmExecuteMeanMs => Cells.Count > 1 ? Cells.Skip(1).Average(c => c.ExecuteMs) : double.NaN;
+    public double SecondPassMeanMs => SecondPass.Count > 0 ? SecondPass.Average(c => c.TotalMs) : double.NaN;
+    public double SecondPassCompileMeanMs => SecondPass.Count > 0 ? SecondPass.Average(c => c.CompileMs) : double.NaN;
 }

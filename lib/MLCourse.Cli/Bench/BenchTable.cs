@@ -71,17 +71,26 @@ internal static class BenchTable
                 rows.Add(row.ToArray());
             }
         }
-        AppendTable(text, header.ToArray(), rows);
+        AppendTable(text, header.ToArray(), rows, leftColumns: 2);
 
         if (report.Runner is { } runner)
         {
             text.AppendLine();
             text.AppendLine(invariant, $"Runner: {Path.GetFileName(runner.Notebook)} (quick mode) in a fresh process, {runner.ProcessSeconds:0.0} s in all");
             text.AppendLine();
-            AppendTable(text, ["cell", "compile (ms)", "execute (ms)", "total (ms)"], runner.Cells.Select(c => new[]
-            {
-                c.Index.ToString(invariant), Format(c.CompileMs, "0.0"), Format(c.ExecuteMs, "0.0"), Format(c.TotalMs, "0.0"),
-            }).Append(["warm mean", Format(runner.WarmCompileMeanMs, "0.0"), Format(runner.WarmExecuteMeanMs, "0.0"), Format(runner.WarmCellMeanMs, "0.0")]).ToList());
+            var second = runner.SecondPass.ToDictionary(c => c.Index);
+            string[] Row(string name, double compile, double execute, double total, CellTiming? again) =>
+            [
+                name, Format(compile, "0.0"), Format(execute, "0.0"), Format(total, "0.0"),
+                again is null ? "–" : Format(again.CompileMs, "0.0"), again is null ? "–" : Format(again.TotalMs, "0.0"),
+            ];
+            var rows = runner.Cells.Select(c => Row(c.Index.ToString(invariant), c.CompileMs, c.ExecuteMs, c.TotalMs, second.GetValueOrDefault(c.Index))).ToList();
+            rows.Add(Row("mean of warm cells", runner.WarmCompileMeanMs, runner.WarmExecuteMeanMs, runner.WarmCellMeanMs, null));
+            rows[^1][4] = Format(runner.SecondPassCompileMeanMs, "0.0");
+            rows[^1][5] = Format(runner.SecondPassMeanMs, "0.0");
+            AppendTable(text, ["cell", "compile (ms)", "execute (ms)", "total (ms)", "pass 2 compile (ms)", "pass 2 total (ms)"], rows, leftColumns: 1);
+            text.AppendLine("Pass 1: a fresh process, warm cells = every code cell after the first. Pass 2: the same notebook in a new session of");
+            text.AppendLine("the same process (as after a kernel restart); its mean covers all cells.");
         }
         text.AppendLine();
         text.AppendLine("Grading solutions/hw-mnist-mlp.ipynb (quick): "
@@ -114,8 +123,12 @@ internal static class BenchTable
                 : $"{(growth < 5 ? "met    " : "NOT met")}  {model} RSS growth epoch 2→last {growth:0.0}% at most (target < 5%)";
         }
         if (report.Runner is { } runner)
-            yield return $"{(runner.WarmCellMeanMs <= 50 ? "met    " : "NOT met")}  runner warm cell {runner.WarmCellMeanMs:0.0} ms on average "
+        {
+            yield return $"{(runner.WarmCellMeanMs <= 50 ? "met    " : "NOT met")}  runner warm cell, fresh process: {runner.WarmCellMeanMs:0.0} ms on average "
                          + $"(compile {runner.WarmCompileMeanMs:0.0} ms) (target ≤ 50 ms)";
+            yield return $"{(runner.SecondPassMeanMs <= 50 ? "met    " : "NOT met")}  runner cell, warm process (pass 2): {runner.SecondPassMeanMs:0.0} ms on average "
+                         + $"(compile {runner.SecondPassCompileMeanMs:0.0} ms) (target ≤ 50 ms)";
+        }
     }
 
     private static IEnumerable<double> RoundRatios(List<TrainingResult> ours, List<TrainingResult> peer, Func<TrainingResult, double> value) =>
@@ -128,12 +141,12 @@ internal static class BenchTable
     private static string Format(double value, string format) =>
         double.IsNaN(value) || double.IsInfinity(value) ? "–" : value.ToString(format, CultureInfo.InvariantCulture);
 
-    private static void AppendTable(StringBuilder text, string[] header, List<string[]> rows)
+    private static void AppendTable(StringBuilder text, string[] header, List<string[]> rows, int leftColumns)
     {
         var widths = header.Select((h, i) => Math.Max(h.Length, rows.Select(r => r[i].Length).DefaultIfEmpty(0).Max())).ToArray();
-        string Line(string[] cells) => "| " + string.Join(" | ", cells.Select((c, i) => i < 2 ? c.PadRight(widths[i]) : c.PadLeft(widths[i]))) + " |";
+        string Line(string[] cells) => "| " + string.Join(" | ", cells.Select((c, i) => i < leftColumns ? c.PadRight(widths[i]) : c.PadLeft(widths[i]))) + " |";
         text.AppendLine(Line(header));
-        text.AppendLine("| " + string.Join(" | ", widths.Select((w, i) => i < 2 ? new string('-', w) : new string('-', w - 1) + ":")) + " |");
+        text.AppendLine("| " + string.Join(" | ", widths.Select((w, i) => i < leftColumns ? new string('-', w) : new string('-', w - 1) + ":")) + " |");
         foreach (var row in rows) text.AppendLine(Line(row));
     }
 }

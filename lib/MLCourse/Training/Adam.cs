@@ -7,7 +7,8 @@ namespace MLCourse.Training;
 /// <summary>
 /// Adam (Kingma &amp; Ba, 2015) with the same update as <c>torch.optim.Adam</c> (no weight decay, no AMSGrad), written
 /// so that a step allocates no native objects that outlive it. TorchSharp 0.107's built-in Adam converts every
-/// hyper-parameter to a native <c>Scalar</c> on every step for every parameter; no dispose scope frees those, only
+/// hyper-parameter to a native <c>Scalar</c> on every step for every parameter (and <c>zero_()</c>, <c>add_(Scalar)</c>
+/// leave objects behind too); no dispose scope frees those, only
 /// the finalizer does, and since a training loop triggers almost no garbage collections the native heap grows
 /// and fragments (see docs/performance.md). Here the constant scalars live as long as the optimizer and the two
 /// that change per step are disposed at once. Introduced in chapter 04 (optimisers).
@@ -16,7 +17,7 @@ public sealed class Adam : optim.Optimizer
 {
     private readonly Parameter[] trained;
     private readonly Tensor?[] expAvg, expAvgSq;
-    private readonly Scalar beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps;
+    private readonly Scalar beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, one, zero;
     private readonly double beta1Value, beta2Value;
     private long steps;
 
@@ -43,6 +44,8 @@ public sealed class Adam : optim.Optimizer
         this.beta2 = beta2.ToScalar();
         oneMinusBeta2 = (1 - beta2).ToScalar();
         this.eps = eps.ToScalar();
+        one = 1.0.ToScalar();
+        zero = 0.0.ToScalar();
     }
 
     /// <summary>The learning rate used by the next step (may be changed between steps).</summary>
@@ -59,7 +62,7 @@ public sealed class Adam : optim.Optimizer
             using var grad = p.grad;
             if (grad is null) continue;
             grad.detach_();
-            grad.zero_();
+            grad.fill_(zero);   // not zero_(): in TorchSharp 0.107 it returns a new wrapper and leaves objects to the finalizer
         }
     }
 
@@ -88,7 +91,7 @@ public sealed class Adam : optim.Optimizer
             m.mul_(beta1).add_(grad, oneMinusBeta1);                // m = β1·m + (1 − β1)·g
             v.mul_(beta2).addcmul_(grad, grad, oneMinusBeta2);      // v = β2·v + (1 − β2)·g²
             using var denominator = v.sqrt();                        // √v̂ + ε = √v / √(1 − β2ᵗ) + ε
-            denominator.div_(sqrtBiasCorrection2).add_(eps);
+            denominator.div_(sqrtBiasCorrection2).add_(eps, one);   // add_(eps) alone would create a native Scalar for alpha = 1
             p.addcdiv_(m, denominator, minusStepSize);               // p −= lr / (1 − β1ᵗ) · m / (√v̂ + ε)
         }
         return loss!;
@@ -103,7 +106,7 @@ public sealed class Adam : optim.Optimizer
         if (disposing)
         {
             foreach (var t in expAvg.Concat(expAvgSq)) t?.Dispose();
-            foreach (var s in new[] { beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps }) s.Dispose();
+            foreach (var s in new[] { beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, one, zero }) s.Dispose();
         }
         base.Dispose(disposing);
     }
