@@ -84,11 +84,11 @@ internal static class BenchTable
                 name, Format(compile, "0.0"), Format(execute, "0.0"), Format(total, "0.0"),
                 again is null ? "–" : Format(again.CompileMs, "0.0"), again is null ? "–" : Format(again.TotalMs, "0.0"),
             ];
-            var rows = runner.Cells.Select(c => Row(c.Index.ToString(invariant), c.CompileMs, c.ExecuteMs, c.TotalMs, second.GetValueOrDefault(c.Index))).ToList();
-            rows.Add(Row("mean of warm cells", runner.WarmCompileMeanMs, runner.WarmExecuteMeanMs, runner.WarmCellMeanMs, null));
-            rows[^1][4] = Format(runner.SecondPassCompileMeanMs, "0.0");
-            rows[^1][5] = Format(runner.SecondPassMeanMs, "0.0");
-            AppendTable(text, ["cell", "compile (ms)", "execute (ms)", "total (ms)", "pass 2 compile (ms)", "pass 2 total (ms)"], rows, leftColumns: 1);
+            var cellRows = runner.Cells.Select(c => Row(c.Index.ToString(invariant), c.CompileMs, c.ExecuteMs, c.TotalMs, second.GetValueOrDefault(c.Index))).ToList();
+            cellRows.Add(Row("mean of warm cells", runner.WarmCompileMeanMs, runner.WarmExecuteMeanMs, runner.WarmCellMeanMs, null));
+            cellRows[^1][4] = Format(runner.SecondPassCompileMeanMs, "0.0");
+            cellRows[^1][5] = Format(runner.SecondPassMeanMs, "0.0");
+            AppendTable(text, ["cell", "compile (ms)", "execute (ms)", "total (ms)", "pass 2 compile (ms)", "pass 2 total (ms)"], cellRows, leftColumns: 1);
             text.AppendLine("Pass 1: a fresh process, warm cells = every code cell after the first. Pass 2: the same notebook in a new session of");
             text.AppendLine("the same process (as after a kernel restart); its mean covers all cells.");
         }
