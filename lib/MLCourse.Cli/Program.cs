@@ -8,6 +8,9 @@ var root = new RootCommand("mlcourse: the C# deep-learning workbook's command li
 {
     RunCommand.Create(),
     CheckCommand.Create(),
+    ConvertCommand.Create(),
+    DataCommand.Create(),
+    KernelCommand.Create(),
     BenchCommand.Create(),
 };
 int code = await root.Parse(args).InvokeAsync();

@@ -70,6 +70,9 @@ public static class NotebookFunctions
 
     /// <summary>Raw HTML to display.</summary>
     public static HtmlContent HTML(string html) => new(html);
+
+    /// <summary>JavaScript for the client to run.</summary>
+    public static JavascriptContent Javascript(string code) => new(code);
 }
 
 /// <summary><c>x.Display()</c>, as in .NET Interactive.</summary>
@@ -77,6 +80,9 @@ public static class DisplayExtensions
 {
     /// <summary>Shows the value as an output of the running cell.</summary>
     public static DisplayHandle Display(this object? value, params string[] mimeTypes) => NotebookFunctions.display(value, mimeTypes);
+
+    /// <summary>Shows a sequence as an HTML table, one row per item and one column per property.</summary>
+    public static DisplayHandle DisplayTable<T>(this IEnumerable<T> rows) => NotebookFunctions.display(rows.ToList(), "text/html");
 }
 
 /// <summary>

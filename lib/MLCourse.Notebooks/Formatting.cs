@@ -22,19 +22,38 @@ public static partial class ValueFormatter
     /// <summary>Where the chart HTML gets plotly.js from when the page has none yet.</summary>
     public static string PlotlyCdn { get; set; } = "https://cdn.plot.ly/plotly-2.28.0.min";
 
-    /// <summary>Registers the workbook's formatters (idempotent; also after <c>Formatter.ResetToDefault()</c>).</summary>
+    /// <summary>
+    /// Registers the workbook's formatters once, and again after a cell called <c>Formatter.ResetToDefault()</c>
+    /// (a sentinel type's formatter tells whether the registrations are still there).
+    /// </summary>
     public static void EnsureRegistered()
     {
         lock (gate)
         {
-            if (registered) return;
+            if (registered && Formatter.ToDisplayString(new Sentinel(), PlainTextFormatter.MimeType) == Sentinel.Text) return;
             registered = true;
             Register();
         }
     }
 
+    private sealed class Sentinel
+    {
+        public const string Text = "mlcourse-formatters-registered";
+    }
+
     private static void Register()
     {
+        Formatter.Register<Sentinel>((_, writer) => writer.Write(Sentinel.Text), PlainTextFormatter.MimeType);
+        Formatter.Register<LaTeXString>((l, writer) => writer.Write(l.Text), "text/latex");
+        Formatter.Register<LaTeXString>((l, writer) => writer.Write(l.Text), PlainTextFormatter.MimeType);
+        Formatter.SetPreferredMimeTypesFor(typeof(LaTeXString), "text/latex");
+        Formatter.Register<MathString>((m, writer) => writer.Write($"$${m.Text}$$"), "text/latex");
+        Formatter.Register<MathString>((m, writer) => writer.Write(m.Text), PlainTextFormatter.MimeType);
+        Formatter.SetPreferredMimeTypesFor(typeof(MathString), "text/latex");
+        Formatter.Register<JavascriptContent>((j, writer) => writer.Write(j.Code), "application/javascript");
+        Formatter.Register<JavascriptContent>((j, writer) => writer.Write(j.Code), PlainTextFormatter.MimeType);
+        Formatter.SetPreferredMimeTypesFor(typeof(JavascriptContent), "application/javascript");
+
         Formatter.Register<GenericChart>((chart, writer) => writer.Write(ChartHtml(chart)), HtmlFormatter.MimeType);
         Formatter.Register<GenericChart>((chart, writer) => writer.Write("Plotly chart (shown as HTML in a notebook client)"), PlainTextFormatter.MimeType);
         Formatter.SetPreferredMimeTypesFor(typeof(GenericChart), HtmlFormatter.MimeType);
@@ -51,6 +70,7 @@ public static partial class ValueFormatter
         Formatter.SetPreferredMimeTypesFor(typeof(ProgressView), HtmlFormatter.MimeType);
 
         Formatter.Register<HtmlContent>((h, writer) => writer.Write(h.Html), HtmlFormatter.MimeType);
+        Formatter.Register<HtmlContent>((h, writer) => writer.Write(h.Html), PlainTextFormatter.MimeType);
         Formatter.SetPreferredMimeTypesFor(typeof(HtmlContent), HtmlFormatter.MimeType);
     }
 
@@ -131,6 +151,36 @@ public static partial class ValueFormatter
         if (df.Rows.Count > maxRows) sb.Append($"<p>{df.Rows.Count} rows × {df.Columns.Count} columns (first {maxRows} shown)</p>");
         return sb.ToString();
     }
+}
+
+/// <summary>LaTeX to display as text/latex, as .NET Interactive's <c>LaTeXString</c>.</summary>
+/// <param name="Text">The LaTeX source.</param>
+public sealed record LaTeXString(string Text)
+{
+    /// <summary>Lets a string literal stand where a LaTeXString is expected.</summary>
+    public static implicit operator LaTeXString(string text) => new(text);
+
+    /// <inheritdoc />
+    public override string ToString() => Text;
+}
+
+/// <summary>A formula shown in display math (<c>$$…$$</c>), as .NET Interactive's <c>MathString</c>.</summary>
+/// <param name="Text">The formula, without dollars.</param>
+public sealed record MathString(string Text)
+{
+    /// <summary>Lets a string literal stand where a MathString is expected.</summary>
+    public static implicit operator MathString(string text) => new(text);
+
+    /// <inheritdoc />
+    public override string ToString() => Text;
+}
+
+/// <summary>JavaScript for the client to run (application/javascript), what <c>Javascript("…")</c> returns.</summary>
+/// <param name="Code">The script.</param>
+public sealed record JavascriptContent(string Code)
+{
+    /// <inheritdoc />
+    public override string ToString() => Code;
 }
 
 /// <summary>Raw HTML to display as is (what <c>HTML("…")</c> returns).</summary>

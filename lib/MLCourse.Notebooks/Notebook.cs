@@ -188,8 +188,17 @@ public sealed class Notebook
     public string ToJson()
     {
         var cells = new JsonArray();
-        foreach (var cell in Cells)
+        var ids = new HashSet<string>(Cells.Where(c => c.Id is not null).Select(c => c.Id!));
+        for (int index = 0; index < Cells.Count; index++)
         {
+            var cell = Cells[index];
+            // nbformat 4.5 requires a unique id per cell; give one (stable: from the position) to cells without.
+            if (cell.Id is null && (FormatMajor > 4 || FormatMinor >= 5))
+            {
+                string id = $"cell-{index + 1:D3}";
+                while (!ids.Add(id)) id += "x";
+                cell.Id = id;
+            }
             var c = new JsonObject { ["cell_type"] = cell.Kind.ToString().ToLowerInvariant() };
             if (cell.Id is not null) c["id"] = cell.Id;
             if (cell.Kind == CellKind.Code) c["execution_count"] = cell.ExecutionCount;

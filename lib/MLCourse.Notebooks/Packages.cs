@@ -33,25 +33,26 @@ public static class Packages
         return version;
     }
 
-    /// <summary>Satisfies the cell's package requests, or returns the error for the first one that cannot be.</summary>
-    internal static ErrorOutput? Resolve(MagicLines magic, IOutputSink sink)
+    /// <summary>
+    /// Binds the cell's requests for carried packages (with a note when another version was asked) and returns the
+    /// requests the engine must restore.
+    /// </summary>
+    internal static List<PackageRequest> BindCarried(MagicLines magic, IOutputSink sink)
     {
+        var toRestore = new List<PackageRequest>();
         foreach (var request in magic.Packages)
         {
             if (!Carried.TryGetValue(request.Name, out var assembly))
             {
-                string message =
-                    $"#r \"nuget: {request.Name}\" (line {request.Line}): this engine carries only "
-                    + string.Join(", ", Carried.Keys.Where(k => !k.StartsWith("libtorch", StringComparison.Ordinal)))
-                    + $". Reference a local assembly with #r \"path/to/{request.Name}.dll\", or add the package to lib/MLCourse.";
-                return new ErrorOutput("PackageNotAvailable", message, [message]);
+                toRestore.Add(request);
+                continue;
             }
             string carried = VersionOf(assembly);
             if (request.Version is { } asked && !asked.Contains('*') && !asked.StartsWith('[') && !asked.StartsWith('(')
                 && !string.Equals(asked, carried, StringComparison.OrdinalIgnoreCase))
                 sink.Add(new StreamOutput("stdout", $"{request.Name}: using the engine's version {carried} (the cell asked for {asked}).\n"));
         }
-        return null;
+        return toRestore;
     }
 }
 

@@ -44,10 +44,16 @@ public enum CellStatus
 public sealed record CellResult(CellStatus Status, int ExecutionCount, ErrorOutput? Error, int? Line, TimeSpan Elapsed)
 {
     /// <summary>One line: <c>line 3: error CS0103: The name 'x' does not exist…</c>.</summary>
-    public string Diagnosis => Error is null ? "ok" : (Line is { } l ? $"line {l}: " : "") + Error.Value;
+    public string Diagnosis => Error is null ? "ok" : (Line is { } l ? $"line {l}: " : "") + FirstLine(Error.Value);
 
     /// <summary>The part of <see cref="Elapsed"/> spent compiling the cell (Roslyn), zero when it was not compiled.</summary>
     public TimeSpan CompileTime { get; init; }
+
+    private static string FirstLine(string text)
+    {
+        string first = text.Split('\n', 2)[0].TrimEnd('\r', ' ', ':');
+        return first.Length < text.TrimEnd().Length ? first + " …" : first;
+    }
 }
 
 /// <summary>
@@ -56,18 +62,25 @@ public sealed record CellResult(CellStatus Status, int ExecutionCount, ErrorOutp
 /// trailing expression (no semicolon) is its result; values assigned before an exception are kept.
 /// The same session type backs the headless runner, the Jupyter kernel and the grader.
 /// </summary>
-public sealed class ScriptSession : IDisposable
+public sealed partial class ScriptSession : IDisposable
 {
     /// <summary>Namespaces (and the static class of display functions) every cell sees without a using.</summary>
     public static readonly ImmutableArray<string> DefaultImports =
     [
         "System", "System.IO", "System.Text", "System.Collections", "System.Collections.Generic", "System.Linq",
         "System.Threading.Tasks", "Microsoft.DotNet.Interactive.Formatting", "MLCourse.Notebooks",
-        "MLCourse.Notebooks.NotebookFunctions",
+        "MLCourse.Notebooks.NotebookFunctions", "Microsoft.DotNet.Interactive.Formatting.PocketViewTags",
     ];
 
     private static readonly Lazy<ImmutableArray<MetadataReference>> references = new(LoadReferences);
-    private readonly ScriptOptions scriptOptions;
+
+    // Two Roslyn script compilations at once in one process were seen to bind the same reference twice
+    // (CS0121, "ambiguous call" between two copies of MLCourse.Notebooks); compile one cell at a time.
+    private static readonly object compileGate = new();
+    private ScriptOptions scriptOptions;
+    private readonly List<PackageRequest> restoredRequests = [];
+    private readonly List<string> packageSources = [];
+    private readonly HashSet<string> referencedNames;
     private ScriptState<object>? state;
     private int executionCount;
     private CancellationTokenSource? running;
@@ -87,7 +100,13 @@ public sealed class ScriptSession : IDisposable
             .WithEmitDebugInformation(true)
             .WithMetadataResolver(ScriptMetadataResolver.Default.WithBaseDirectory(Options.WorkingDirectory))
             .WithSourceResolver(ScriptSourceResolver.Default.WithBaseDirectory(Options.WorkingDirectory));
+        referencedNames = new HashSet<string>(
+            references.Value.OfType<PortableExecutableReference>().Select(r => Path.GetFileNameWithoutExtension(r.FilePath ?? "")),
+            StringComparer.OrdinalIgnoreCase);
     }
+
+    /// <summary>How long a <c>#r "nuget: …"</c> restore may take.</summary>
+    public static TimeSpan RestoreTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>The options the session was created with.</summary>
     public SessionOptions Options { get; }
@@ -141,7 +160,9 @@ public sealed class ScriptSession : IDisposable
             OtherLanguages.Show(language, source, sink);
             return new CellResult(CellStatus.Ok, count, null, null, clock.Elapsed);
         }
-        if (Packages.Resolve(magic, sink) is { } packageError)
+        packageSources.AddRange(magic.Sources.Where(src => !packageSources.Contains(src)));
+        var toRestore = Packages.BindCarried(magic, sink);
+        if (toRestore.Count > 0 && RestorePackages(toRestore, sink, label) is { } packageError)
             return Failed(count, packageError, clock);
         bool time = magic.Directives.Any(d => d.Equals("time", StringComparison.OrdinalIgnoreCase));
         foreach (var directive in magic.Directives.Where(d => !d.Equals("time", StringComparison.OrdinalIgnoreCase)))
@@ -179,6 +200,33 @@ public sealed class ScriptSession : IDisposable
         return result;
     }
 
+    /// <summary>Restores the cell's packages together with the ones earlier cells asked for, and references them.</summary>
+    private ErrorOutput? RestorePackages(List<PackageRequest> requests, IOutputSink sink, string label)
+    {
+        var all = restoredRequests.Where(r => !requests.Any(n => n.Name.Equals(r.Name, StringComparison.OrdinalIgnoreCase))).Concat(requests).ToList();
+        RestoredPackages restored;
+        try
+        {
+            restored = NuGetRestore.Restore(all, requests, packageSources, Options.WorkingDirectory, RestoreTimeout);
+        }
+        catch (PackageRestoreException e)
+        {
+            string message = $"#r \"nuget: …\" (line {requests[0].Line}): {e.Message}";
+            return new ErrorOutput("PackageRestoreError", message, [$"{label}: {message}"]);
+        }
+        restoredRequests.Clear();
+        restoredRequests.AddRange(all);
+        var added = new List<MetadataReference>();
+        foreach (var path in restored.Assemblies)
+            if (referencedNames.Add(Path.GetFileNameWithoutExtension(path)))
+                added.Add(MetadataReference.CreateFromFile(path));
+        scriptOptions = scriptOptions.AddReferences(added);
+        foreach (var request in requests)
+            sink.Add(new StreamOutput("stdout",
+                $"Installed package {request.Name} version {restored.Packages.GetValueOrDefault(request.Name, request.Version ?? "?")}\n"));
+        return null;
+    }
+
     private CellResult Run(string code, string label, int count, IOutputSink sink, Stopwatch clock, CancellationToken interrupt)
     {
         var options = scriptOptions.WithFilePath($"{Options.Name} {label}");
@@ -187,8 +235,17 @@ public sealed class ScriptSession : IDisposable
         Script<object> script = state is null
             ? CSharpScript.Create(text, options)
             : state.Script.ContinueWith<object>(text, options);
+        System.Collections.Immutable.ImmutableArray<Diagnostic> diagnostics;
         var compileStart = clock.Elapsed;
-        var diagnostics = script.Compile(interrupt);
+        try
+        {
+            lock (compileGate) diagnostics = script.Compile(interrupt);
+        }
+        catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
+        {
+            var stopped = new ErrorOutput("OperationCanceledException", "interrupted before the cell started running.", [$"{label}: interrupted"]);
+            return new CellResult(CellStatus.Interrupted, count, stopped, null, clock.Elapsed) { CompileTime = clock.Elapsed - compileStart };
+        }
         var compileTime = clock.Elapsed - compileStart;
         var errors = diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         if (errors.Count > 0)

@@ -15,10 +15,15 @@ public sealed record DataSetLocation(DataSetInfo Set, string? Folder, string? Va
 
     /// <inheritdoc />
     public override string ToString() =>
-        Found ? $"{Set.Name,-34} {Folder} ({Variant})" : $"{Set.Name,-34} missing: {Set.FetchCommand}";
+        Found ? $"{Set.Name,-34} {Folder} ({Variant})" : $"{Set.Name,-34} missing: {MissingHint}";
+
+    /// <summary>What to do when the set is missing: the fetch command, or where to put files that cannot be downloaded.</summary>
+    public string MissingHint => Set.Downloadable
+        ? Set.FetchCommand
+        : $"not downloadable, put its files into $MLCOURSE_DATA/{Set.Name} (see data/datasets.json)";
 }
 
-/// <summary>The result of checking one file against the manifest.</summary>
+/// <summary>The result of checking one file against the manifest. Introduced in chapter 00 (<c>mlcourse data verify</c>).</summary>
 public enum FileStatus
 {
     /// <summary>Size and checksums match.</summary>
@@ -122,13 +127,18 @@ public static class DataCatalog
 
     private static readonly Lazy<HttpClient> SharedClient = new(() =>
     {
-        var client = new HttpClient { Timeout = TimeSpan.FromMinutes(30) };
+        var handler = new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(30) };
+        var client = new HttpClient(handler) { Timeout = TimeSpan.FromMinutes(2) }; // until the headers arrive
+        
         client.DefaultRequestHeaders.UserAgent.ParseAdd("MLCourse/0.1 (+data fetch)");
         return client;
     });
 
     /// <summary>Pause between attempts; tests set it to zero.</summary>
     internal static TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>A download that receives nothing for this long is abandoned (and retried).</summary>
+    internal static TimeSpan StallTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     internal static async Task<string> FetchAsync(string name, string? destination, HttpClient client, CancellationToken cancellationToken)
     {
@@ -140,6 +150,7 @@ public static class DataCatalog
                 + $"{System.IO.Path.Combine(CacheFolder, set.Name)} or into $MLCOURSE_DATA/{set.Name}.");
         string folder = System.IO.Path.GetFullPath(destination ?? System.IO.Path.Combine(CacheFolder, set.Name));
         Directory.CreateDirectory(folder);
+        foreach (var file in variant.Files) RemoveStaleParts(System.IO.Path.Combine(folder, file.Name));
         var todo = variant.Files.Where(f => Check(f, System.IO.Path.Combine(folder, f.Name)).Status != FileStatus.Ok).ToArray();
         if (todo.Length == 0) return folder;
 
@@ -184,9 +195,20 @@ public static class DataCatalog
             await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, ChunkSize))
             {
                 var buffer = new byte[ChunkSize];
+                using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 int read;
-                while ((read = await input.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                while (true)
                 {
+                    stall.CancelAfter(StallTimeout);
+                    try
+                    {
+                        read = await input.ReadAsync(buffer, stall.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        return $"no data received for {StallTimeout.TotalSeconds:0} s";
+                    }
+                    if (read == 0) break;
                     cancellationToken.ThrowIfCancellationRequested();
                     Interactive.ThrowIfInterrupted();
                     await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
@@ -208,6 +230,17 @@ public static class DataCatalog
         finally
         {
             if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    /// <summary>Deletes temporary files a killed download of <paramref name="target"/> may have left.</summary>
+    private static void RemoveStaleParts(string target)
+    {
+        string? dir = System.IO.Path.GetDirectoryName(target);
+        if (dir is null || !Directory.Exists(dir)) return;
+        foreach (string part in Directory.EnumerateFiles(dir, System.IO.Path.GetFileName(target) + ".*.part"))
+        {
+            try { File.Delete(part); } catch (IOException) { }
         }
     }
 

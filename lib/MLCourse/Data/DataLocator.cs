@@ -11,14 +11,11 @@ internal static class DataLocator
     internal const string EnvironmentVariable = "MLCOURSE_DATA";
 
     /// <summary>The user cache root: <c>$XDG_CACHE_HOME/mlcourse</c>, else <c>~/.cache/mlcourse</c>.</summary>
-    internal static string CacheRoot()
-    {
-        string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-        string root = !string.IsNullOrWhiteSpace(xdg)
-            ? xdg
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
-        return Path.Combine(root, "mlcourse");
-    }
+    internal static string CacheRoot() =>
+        CacheRoot(Environment.GetEnvironmentVariable("XDG_CACHE_HOME"), Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
+
+    internal static string CacheRoot(string? xdgCacheHome, string home) =>
+        Path.Combine(!string.IsNullOrWhiteSpace(xdgCacheHome) ? xdgCacheHome : Path.Combine(home, ".cache"), "mlcourse");
 
     /// <summary>The repository root (the folder holding MLCourse.slnx), walking up from the current directory.</summary>
     internal static string? RepoRoot()
@@ -32,23 +29,30 @@ internal static class DataLocator
     }
 
     /// <summary>The candidate folders of a set, in lookup order (an explicit path replaces them all).</summary>
-    internal static IReadOnlyList<string> Candidates(DataSetInfo set, string? explicitPath = null)
+    internal static IReadOnlyList<string> Candidates(DataSetInfo set, string? explicitPath = null) =>
+        Candidates(set, explicitPath, Environment.GetEnvironmentVariable(EnvironmentVariable), RepoRoot(), CacheRoot());
+
+    internal static IReadOnlyList<string> Candidates(DataSetInfo set, string? explicitPath, string? dataVariable, string? repoRoot, string cacheRoot)
     {
         if (!string.IsNullOrWhiteSpace(explicitPath)) return [Path.GetFullPath(explicitPath)];
         var list = new List<string>();
-        string? env = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        if (!string.IsNullOrWhiteSpace(env)) list.Add(Path.GetFullPath(Path.Combine(env, set.Name)));
-        if (RepoRoot() is { } repo) list.Add(Path.Combine(repo, "data", set.Name));
-        list.Add(Path.Combine(CacheRoot(), set.Name));
+        if (!string.IsNullOrWhiteSpace(dataVariable)) list.Add(Path.GetFullPath(Path.Combine(dataVariable, set.Name)));
+        if (repoRoot is not null) list.Add(Path.Combine(repoRoot, "data", set.Name));
+        list.Add(Path.Combine(cacheRoot, set.Name));
         list.AddRange(set.SystemFolders);
         return list;
     }
 
-    /// <summary>The variants whose files are all present in <paramref name="folder"/>.</summary>
-    internal static IEnumerable<DataVariantInfo> CompleteVariants(DataSetInfo set, string folder) =>
-        Directory.Exists(folder)
-            ? set.Variants.Where(v => v.Files.All(f => File.Exists(Path.Combine(folder, f.Name))))
-            : [];
+    /// <summary>
+    /// The variants whose files are all present in <paramref name="folder"/>, those whose file sizes also match
+    /// first (a cheap way to tell same-named layouts apart without hashing).
+    /// </summary>
+    internal static IEnumerable<DataVariantInfo> CompleteVariants(DataSetInfo set, string folder)
+    {
+        if (!Directory.Exists(folder)) return [];
+        var complete = set.Variants.Where(v => v.Files.All(f => File.Exists(Path.Combine(folder, f.Name)))).ToArray();
+        return complete.OrderBy(v => v.Files.All(f => f.Size <= 0 || new FileInfo(Path.Combine(folder, f.Name)).Length == f.Size) ? 0 : 1);
+    }
 
     /// <summary>The first candidate folder holding a complete variant, or null.</summary>
     internal static (string Folder, DataVariantInfo Variant)? TryFind(DataSetInfo set, string? explicitPath = null)
@@ -66,9 +70,9 @@ internal static class DataLocator
     {
         var searched = Candidates(set, explicitPath);
         string expected = string.Join(" or ", set.Variants.Select(v => string.Join(" + ", v.Files.Select(f => f.Name))));
-        string how = set.Variants.Any(v => v.Downloadable)
+        string how = set.Downloadable
             ? $"Run `{set.FetchCommand}` to download it"
-            : $"It cannot be downloaded automatically ({set.Variants[0].Note}) Put its files";
+            : $"`{set.FetchCommand}` cannot download it ({set.Variants[0].Note}) Put its files";
         return new DataSetException(
             $"Data set '{set.Name}' was not found: expected {expected} in one of: {string.Join(", ", searched)}. "
             + $"{how} (into {Path.Combine(CacheRoot(), set.Name)}), or set {EnvironmentVariable} to a folder holding {set.Name}/.",

@@ -29,11 +29,15 @@ public sealed record DataVariantInfo(string Name, string Note, IReadOnlyList<Dat
 /// <param name="Citation">What to cite.</param>
 /// <param name="SystemFolders">Folders where an operating-system package installs the set (searched last).</param>
 /// <param name="Variants">Accepted layouts; the first downloadable one is what fetch downloads.</param>
+/// <param name="Aliases">Short names the catalog also accepts (e.g. <c>covid-2021</c>).</param>
 public sealed record DataSetInfo(string Name, string Title, string Homepage, string License, string Citation,
-    IReadOnlyList<string> SystemFolders, IReadOnlyList<DataVariantInfo> Variants)
+    IReadOnlyList<string> SystemFolders, IReadOnlyList<DataVariantInfo> Variants, IReadOnlyList<string> Aliases)
 {
     /// <summary>The command that downloads this set.</summary>
     public string FetchCommand => $"mlcourse data fetch {Name}";
+
+    /// <summary>True when some layout can be downloaded (every file has a URL).</summary>
+    public bool Downloadable => Variants.Any(v => v.Downloadable);
 }
 
 /// <summary>Reads the manifest embedded in the library (the repository's <c>data/datasets.json</c>).</summary>
@@ -45,9 +49,10 @@ internal static class DataManifest
     internal static IReadOnlyList<DataSetInfo> Sets => sets.Value;
 
     internal static DataSetInfo Get(string name) =>
-        Sets.FirstOrDefault(s => s.Name.Equals(name?.Trim(), StringComparison.OrdinalIgnoreCase))
+        Sets.FirstOrDefault(s => s.Name.Equals(name?.Trim(), StringComparison.OrdinalIgnoreCase)
+                                 || s.Aliases.Any(a => a.Equals(name?.Trim(), StringComparison.OrdinalIgnoreCase)))
         ?? throw new DataSetException(
-            $"Unknown data set '{name}'. Known sets: {string.Join(", ", Sets.Select(s => s.Name))}.");
+            $"Unknown data set '{name}'. Known sets: {string.Join(", ", Sets.Select(s => s.Aliases.Count > 0 ? $"{s.Name} ({string.Join(", ", s.Aliases)})" : s.Name))}.");
 
     private static string ReadEmbedded()
     {
@@ -80,7 +85,8 @@ internal static class DataManifest
                 set.GetProperty("license").GetString()!,
                 set.GetProperty("citation").GetString()!,
                 set.TryGetProperty("systemFolders", out var folders) ? folders.EnumerateArray().Select(f => f.GetString()!).ToArray() : [],
-                variants));
+                variants,
+                set.TryGetProperty("aliases", out var aliases) ? aliases.EnumerateArray().Select(a => a.GetString()!).ToArray() : []));
         }
         return result;
     }

@@ -38,6 +38,16 @@ public sealed class TensorDataSet : IDisposable
     public TensorLoader Loader(int batchSize, bool shuffle = false, long seed = 0, bool dropLast = false) =>
         new(X, y, batchSize, shuffle, seed, dropLast);
 
+    /// <summary>
+    /// The first <paramref name="count"/> samples (all when there are fewer), as views of the same tensors:
+    /// quick mode writes <c>train.Take(Course.Pick(60000, 2000))</c>.
+    /// </summary>
+    public TensorDataSet Take(long count)
+    {
+        long n = Math.Clamp(count, 0, Count);
+        return new TensorDataSet(X.narrow(0, 0, n), y.narrow(0, 0, n), ClassNames, FeatureNames);
+    }
+
     /// <summary>Frees the tensors.</summary>
     public void Dispose()
     {

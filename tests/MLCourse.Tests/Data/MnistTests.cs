@@ -80,6 +80,17 @@ public class MnistTests(MnistFixture mnist, ITestOutputHelper output) : IClassFi
         output.WriteLine($"MNIST one epoch, batch 128, shuffled, no model: {clock.Elapsed.TotalMilliseconds:F0} ms");
         Assert.Equal(60000, seen);
         Assert.Equal(train_label_sum, labelSum);
+
+        clock.Restart();
+        long inOrder = 0;
+        foreach (var (X, y) in mnist.Data.Train.Loader(batchSize: 128))
+        {
+            inOrder += X.shape[0];
+            X.Dispose();
+            y.Dispose();
+        }
+        output.WriteLine($"MNIST one epoch, batch 128, in order (slices), no model: {clock.Elapsed.TotalMilliseconds:F0} ms");
+        Assert.Equal(60000, inOrder);
     }
 
     // sum over classes of class * count, from the per-class counts above.
@@ -120,6 +131,9 @@ public class MnistTests(MnistFixture mnist, ITestOutputHelper output) : IClassFi
         Assert.Equal(0.2f, set.X[0, 0, 0, 5].item<float>(), 6);
         Assert.Equal(1f, set.X[1, 0, 0, 3].item<float>());
         Assert.Equal([3L, 9], set.y.data<long>().ToArray());
+        using var first = set.Take(1);
+        Assert.Equal([1L, 1, 28, 28], first.X.shape);
+        Assert.Equal(3L, first.y.item<long>());
     }
 
     [Fact]

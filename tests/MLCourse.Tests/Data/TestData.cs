@@ -13,7 +13,7 @@ internal static class TestData
     {
         string? env = Environment.GetEnvironmentVariable("MLCOURSE_DATA");
         if (!string.IsNullOrWhiteSpace(env) && Directory.Exists(Path.Combine(env, set))) return Path.Combine(env, set);
-        for (var dir = RepoRoot(); dir is not null; dir = dir.Parent)
+        for (var dir = new DirectoryInfo(Repo.Root); dir is not null; dir = dir.Parent)
         {
             string candidate = Path.Combine(dir.FullName, "shared", "data", set);
             if (Directory.Exists(candidate)) return candidate;
@@ -23,13 +23,6 @@ internal static class TestData
 
     public static string SkipReason(string set) =>
         $"the real '{set}' files are absent (looked in $MLCOURSE_DATA/{set} and shared/data/{set} beside the repository)";
-
-    private static DirectoryInfo? RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "MLCourse.slnx"))) return dir;
-        return null;
-    }
 }
 
 /// <summary>A temporary folder deleted after the test.</summary>

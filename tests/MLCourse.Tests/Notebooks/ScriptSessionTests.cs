@@ -176,3 +176,87 @@ public class ScriptSessionTests
         Assert.Equal("2", Plain(outputs.Single()));
     }
 }
+
+public class ScriptSessionDisplayTests
+{
+    private readonly ScriptSession session = new(new SessionOptions { CellTimeout = TimeSpan.FromSeconds(20) });
+
+    private async Task<IReadOnlyList<CellOutput>> Run(string code)
+    {
+        var sink = new OutputCollector();
+        var result = await session.ExecuteAsync(code, sink);
+        Assert.True(result.Status == CellStatus.Ok, result.Diagnosis);
+        return sink.Outputs;
+    }
+
+    private static IReadOnlyDictionary<string, string> Data(CellOutput output) => output switch
+    {
+        ResultOutput r => r.Data,
+        DisplayOutput d => d.Data,
+        _ => throw new InvalidOperationException(output.ToString()),
+    };
+
+    [Fact]
+    public async Task Registered_formatters_and_preferred_mime_types_apply_to_later_outputs()
+    {
+        await Run("record Point(int X, int Y);\nFormatter.Register<Point>((p, w) => w.Write($\"<b>{p.X},{p.Y}</b>\"), \"text/html\");");
+        var html = Data((await Run("new Point(1, 2)")).Single());
+        Assert.Equal("<b>1,2</b>", html["text/html"]);
+        await Run("Formatter.SetPreferredMimeTypesFor(typeof(Point), \"text/plain\");");
+        var plain = Data((await Run("new Point(3, 4)")).Single());
+        Assert.False(plain.ContainsKey("text/html"));
+    }
+
+    [Fact]
+    public async Task The_workbook_formatters_come_back_after_a_reset()
+    {
+        await Run("Formatter.ResetToDefault();");
+        var chart = Data((await Run("MLCourse.Plots.Charts.Line(new double[] { 1 }, new double[] { 2 })")).Single());
+        Assert.Contains("Plotly.newPlot", chart["text/html"]);
+    }
+
+    [Fact]
+    public async Task Html_javascript_latex_math_tables_and_pocket_views_have_their_mime_types()
+    {
+        Assert.Equal("<i>x</i>", Data((await Run("HTML(\"<i>x</i>\")")).Single())["text/html"]);
+        Assert.Equal("alert(1)", Data((await Run("Javascript(\"alert(1)\")")).Single())["application/javascript"]);
+        Assert.Equal(@"\frac{a}{b}", Data((await Run("new LaTeXString(@\"\\frac{a}{b}\")")).Single())["text/latex"]);
+        Assert.Equal("$$x^2$$", Data((await Run("new MathString(\"x^2\")")).Single())["text/latex"]);
+        var table = Data((await Run("new[] { new { Name = \"a\", Size = 1 }, new { Name = \"b\", Size = 2 } }.DisplayTable();")).Single());
+        Assert.Contains("<table", table["text/html"]);
+        Assert.Contains("Size", table["text/html"]);
+        Assert.Contains("<b>bold</b>", Data((await Run("b(\"bold\")")).Single())["text/html"]);
+    }
+
+    [Fact]
+    public async Task Load_runs_a_csx_file_relative_to_the_working_directory()
+    {
+        string folder = Directory.CreateTempSubdirectory("mlcourse-load-").FullName;
+        File.WriteAllText(Path.Combine(folder, "helpers.csx"), "int Triple(int a) => 3 * a;");
+        using var local = new ScriptSession(new SessionOptions { WorkingDirectory = folder });
+        var sink = new OutputCollector();
+        var result = await local.ExecuteAsync("#load \"helpers.csx\"\nTriple(14)", sink);
+        Assert.Equal(CellStatus.Ok, result.Status);
+        Assert.Equal("42", Data(sink.Outputs.Single())["text/plain"]);
+    }
+}
+
+/// <summary>Restores real packages from the configured NuGet sources (network or a local cache).</summary>
+public class NuGetRestoreTests
+{
+    [Fact]
+    public async Task Any_package_is_restored_and_usable_and_a_missing_one_names_the_problem()
+    {
+        using var session = new ScriptSession(new SessionOptions { CellTimeout = TimeSpan.FromMinutes(5) });
+        var sink = new OutputCollector();
+        var ok = await session.ExecuteAsync("#r \"nuget: Humanizer.Core, 2.14.1\"\nusing Humanizer;\n\"restored_from_nuget\".Humanize()", sink);
+        Assert.True(ok.Status == CellStatus.Ok, ok.Diagnosis);
+        Assert.Contains(sink.Outputs, o => o is StreamOutput { Text: "Installed package Humanizer.Core version 2.14.1\n" });
+        Assert.Equal("restored from nuget", ((ResultOutput)sink.Outputs[^1]).Data["text/plain"]);
+
+        var missing = await session.ExecuteAsync("#r \"nuget: Humanizer.Core, 999.0.0\"", new OutputCollector());
+        Assert.Equal(CellStatus.Error, missing.Status);
+        Assert.Contains("NU1102", missing.Diagnosis);
+        Assert.Contains("Nearest version", missing.Diagnosis);
+    }
+}
