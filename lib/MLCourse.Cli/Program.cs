@@ -1,6 +1,9 @@
 using System.CommandLine;
 using MLCourse.Cli;
 
+// Keep freed tensor memory for reuse instead of unmapping it every batch (see MLCourse.Malloc, docs/performance.md).
+MLCourse.Malloc.Tune();
+
 var root = new RootCommand("mlcourse: the C# deep-learning workbook's command line (run, check, …).")
 {
     RunCommand.Create(),
@@ -11,6 +14,7 @@ var root = new RootCommand("mlcourse: the C# deep-learning workbook's command li
     ReleaseCommand.Create(),
     GradeCommand.Create(),
     GradeCommand.CreateWorker(),
+    BenchCommand.Create(),
 };
 int code = await root.Parse(args).InvokeAsync();
 // A cell stopped by its timeout may still be spinning on a background thread: leave without waiting for it.

@@ -46,6 +46,9 @@ public sealed record CellResult(CellStatus Status, int ExecutionCount, ErrorOutp
     /// <summary>One line: <c>line 3: error CS0103: The name 'x' does not exist…</c>.</summary>
     public string Diagnosis => Error is null ? "ok" : (Line is { } l ? $"line {l}: " : "") + FirstLine(Error.Value);
 
+    /// <summary>The part of <see cref="Elapsed"/> spent compiling the cell (Roslyn), zero when it was not compiled.</summary>
+    public TimeSpan CompileTime { get; init; }
+
     private static string FirstLine(string text)
     {
         string first = text.Split('\n', 2)[0].TrimEnd('\r', ' ', ':');
@@ -244,6 +247,7 @@ public sealed partial class ScriptSession : IDisposable
             ? CSharpScript.Create(text, options)
             : state.Script.ContinueWith<object>(text, options);
         System.Collections.Immutable.ImmutableArray<Diagnostic> diagnostics;
+        var compileStart = clock.Elapsed;
         try
         {
             lock (compileGate) diagnostics = script.Compile(interrupt);
@@ -251,11 +255,12 @@ public sealed partial class ScriptSession : IDisposable
         catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
         {
             var stopped = new ErrorOutput("OperationCanceledException", "interrupted before the cell started running.", [$"{label}: interrupted"]);
-            return new CellResult(CellStatus.Interrupted, count, stopped, null, clock.Elapsed);
+            return new CellResult(CellStatus.Interrupted, count, stopped, null, clock.Elapsed) { CompileTime = clock.Elapsed - compileStart };
         }
+        var compileTime = clock.Elapsed - compileStart;
         var errors = diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         if (errors.Count > 0)
-            return Failed(count, CompilationError(errors, label), clock, errors[0].Location.GetLineSpan().StartLinePosition.Line + 1);
+            return Failed(count, CompilationError(errors, label), clock, errors[0].Location.GetLineSpan().StartLinePosition.Line + 1) with { CompileTime = compileTime };
 
         ScriptState<object> next;
         try
@@ -265,18 +270,18 @@ public sealed partial class ScriptSession : IDisposable
         }
         catch (Exception e)
         {
-            return Failed(count, RuntimeError(e, options.FilePath, label, out int? line), clock, line);
+            return Failed(count, RuntimeError(e, options.FilePath, label, out int? line), clock, line) with { CompileTime = compileTime };
         }
         state = next;
         if (next.Exception is { } exception)
         {
             var error = RuntimeError(exception, options.FilePath, label, out int? line);
             var status = exception is OperationCanceledException && interrupt.IsCancellationRequested ? CellStatus.Interrupted : CellStatus.Error;
-            return new CellResult(status, count, error, line, clock.Elapsed);
+            return new CellResult(status, count, error, line, clock.Elapsed) { CompileTime = compileTime };
         }
         if (HasTrailingExpression(script, out bool isVoid) && !isVoid)
             sink.Add(new ResultOutput(ValueFormatter.Format(next.ReturnValue), count));
-        return new CellResult(CellStatus.Ok, count, null, null, clock.Elapsed);
+        return new CellResult(CellStatus.Ok, count, null, null, clock.Elapsed) { CompileTime = compileTime };
     }
 
     private static CellResult Failed(int count, ErrorOutput error, Stopwatch clock, int? line = null) =>

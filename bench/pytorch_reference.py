@@ -1,0 +1,154 @@
+#!/usr/bin/python3
+"""PyTorch reference for `mlcourse bench`: the same training run as the C# worker, in Python.
+
+Reads the Fashion-MNIST idx files, trains an MLP or a small CNN with Adam (batch 128, fixed seed and thread
+count), records per-epoch wall time and RSS, then test accuracy and inference speed at batch 1000, and writes
+one JSON object to --out. Written to mirror lib/MLCourse.Cli/Bench/TrainingWorker.cs line for line:
+same model, same initialisation order, same shuffling (one torch.Generator seeded once, one randperm per
+epoch, index_select per batch), same per-batch work (loss.item() and the number correct).
+
+Run by `mlcourse bench`; by hand:
+  LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 bench/pytorch_reference.py \
+      --data /usr/share/datasets/fashion-mnist --model mlp --epochs 3 --out /tmp/pt.json
+"""
+import argparse
+import gzip
+import json
+import os
+import struct
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    magic, = struct.unpack(">i", data[:4])
+    dims = [struct.unpack(">i", data[4 + 4 * i: 8 + 4 * i])[0] for i in range(magic & 0xFF)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * len(dims)).reshape(dims)
+
+
+def load_part(folder, images, labels):
+    X = torch.from_numpy(read_idx(os.path.join(folder, images)).copy())
+    X = X.reshape(-1, 1, 28, 28).to(torch.float32).div_(255.0)
+    y = torch.from_numpy(read_idx(os.path.join(folder, labels)).copy()).to(torch.int64)
+    return X, y
+
+
+def build(model):
+    if model == "mlp":  # 784-512-256-10
+        return nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(),
+                             nn.Linear(256, 10))
+    if model == "cnn":  # conv32-pool-conv64-pool-fc128-fc10
+        return nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
+    raise SystemExit(f"unknown model {model}")
+
+
+def rss_mb():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def blas_in_use():
+    """The BLAS/LAPACK/MKL libraries mapped into this process (the honest answer to 'which BLAS?')."""
+    names = set()
+    with open("/proc/self/maps") as f:
+        for line in f:
+            path = line.split()[-1]
+            base = os.path.basename(path)
+            if any(k in base for k in ("blas", "mkl", "lapack", "dnnl")):
+                names.add(os.path.realpath(path))
+    return sorted(names)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--model", choices=["mlp", "cnn"], required=True)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--train-size", type=int, default=0, help="first N training images (0 = all)")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    torch.set_num_threads(args.threads)
+    X, y = load_part(args.data, "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")
+    X_test, y_test = load_part(args.data, "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+    if args.train_size > 0:
+        X, y = X[: args.train_size].contiguous(), y[: args.train_size].contiguous()
+
+    torch.manual_seed(args.seed)
+    net = build(args.model)
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    generator = torch.Generator()
+    generator.manual_seed(args.seed)
+    n = X.shape[0]
+    setup_seconds = time.perf_counter() - started
+
+    epochs = []
+    for epoch in range(1, args.epochs + 1):
+        clock = time.perf_counter()
+        net.train()
+        order = torch.randperm(n, generator=generator)
+        loss_sum, correct, seen = 0.0, 0, 0
+        for start in range(0, n, args.batch_size):
+            index = order[start: start + args.batch_size]
+            xb, yb = X.index_select(0, index), y.index_select(0, index)
+            y_hat = net(xb)
+            loss = loss_fn(y_hat, yb)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            m = xb.shape[0]
+            loss_sum += loss.item() * m
+            correct += y_hat.argmax(-1).eq(yb).sum().item()
+            seen += m
+        seconds = time.perf_counter() - clock
+        epochs.append({"epoch": epoch, "seconds": seconds, "imagesPerSecond": seen / seconds,
+                       "rssMb": rss_mb(), "loss": loss_sum / seen, "accuracy": correct / seen})
+
+    net.eval()
+    inference = []
+    correct = 0
+    with torch.no_grad():
+        for repeat in range(2):  # the first pass warms up; the second is timed
+            clock = time.perf_counter()
+            correct = 0
+            for start in range(0, X_test.shape[0], 1000):
+                y_hat = net(X_test[start: start + 1000])
+                correct += y_hat.argmax(-1).eq(y_test[start: start + 1000]).sum().item()
+            inference.append(time.perf_counter() - clock)
+
+    result = {
+        "framework": "pytorch",
+        "version": torch.__version__,
+        "model": args.model,
+        "variant": "reference",
+        "threads": torch.get_num_threads(),
+        "trainImages": n,
+        "batchSize": args.batch_size,
+        "setupSeconds": setup_seconds,
+        "epochs": epochs,
+        "testAccuracy": correct / X_test.shape[0],
+        "inferenceImagesPerSecond": X_test.shape[0] / inference[-1],
+        "blas": blas_in_use(),
+        "peakRssMb": rss_mb(),
+    }
+    with open(args.out, "w") as f:
+        json.dump(result, f)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+using System.Globalization;
+using System.Text;
+
+namespace MLCourse.Cli.Bench;
+
+/// <summary>The bench report as a Markdown table (printed, and pasted into docs/performance.md) plus the targets.</summary>
+internal static class BenchTable
+{
+    private sealed record Figure(string Name, Func<TrainingResult, double> Value, string Format, bool LowerIsBetter);
+
+    private static readonly Figure[] Figures =
+    [
+        new("epoch time (s)", r => r.EpochSeconds, "0.000", true),
+        new("training images/s", r => r.ImagesPerSecond, "0", false),
+        new("test accuracy (%)", r => 100 * r.TestAccuracy, "0.0", false),
+        new("inference images/s (batch 1000)", r => r.InferenceImagesPerSecond, "0", false),
+        new("RSS after epoch 1 (MB)", r => r.Epochs[0].RssMb, "0", true),
+        new("RSS after last epoch (MB)", r => r.Epochs[^1].RssMb, "0", true),
+        new("RSS growth epoch 2→last (%)", r => r.RssGrowthPercent, "0.0", true),
+    ];
+
+    public static string Render(BenchReport report)
+    {
+        var s = report.Settings;
+        var text = new StringBuilder();
+        var invariant = CultureInfo.InvariantCulture;
+        text.AppendLine(invariant, $"mlcourse bench ({(s.Quick ? "quick" : "full")}): Fashion-MNIST, {Images(report)} training images, "
+                                   + $"{s.Epochs} epochs, {s.Rounds} round(s), batch {s.BatchSize}, Adam 1e-3, {s.Threads} threads, seed {s.Seed}");
+        text.AppendLine(invariant, $"machine: {report.Cpu}, {report.Cores} cores; load average {report.LoadAverageAtStart} at start, "
+                                   + $"{report.LoadAverageAtEnd} at end (above {report.Cores} the machine was shared and the figures are noisy)");
+        foreach (var framework in report.Training.GroupBy(r => r.Framework))
+        {
+            var first = framework.First();
+            string libraries = string.Join(", ", first.Blas.Select(Path.GetFileName).Distinct());
+            text.AppendLine(invariant, $"{(first.Framework == "pytorch" ? "PyTorch" : "TorchSharp")} {first.Version}: BLAS/kernels {libraries}");
+        }
+        text.AppendLine(invariant, $"PyTorch peer: {report.PeerStatus}");
+        text.AppendLine();
+        text.AppendLine("Training: each figure is the median over rounds; a process's epoch time is the median of epochs 2..last.");
+        text.AppendLine("Ratio = TorchSharp (course) / PyTorch in the same round, median over rounds (below 1 is better for times and");
+        text.AppendLine("memory, above 1 for images/s and accuracy).");
+        text.AppendLine();
+
+        var variants = report.Training.Where(r => r.Framework == "torchsharp").Select(r => r.Variant).Distinct().ToList();
+        var header = new List<string> { "model", "figure" };
+        header.AddRange(variants.Select(v => $"TorchSharp ({v})"));
+        header.Add("PyTorch");
+        header.Add("ratio");
+        header.Add("ratio per round");
+        var rows = new List<string[]>();
+        foreach (var model in s.Models)
+        {
+            var ours = report.Training.Where(r => r.Model == model && r.Framework == "torchsharp" && r.Variant == "course").ToList();
+            var peer = report.Training.Where(r => r.Model == model && r.Framework == "pytorch").ToList();
+            foreach (var figure in Figures)
+            {
+                var row = new List<string> { model, figure.Name };
+                foreach (var variant in variants)
+                    row.Add(Format(TrainingResult.Median(report.Training
+                        .Where(r => r.Model == model && r.Framework == "torchsharp" && r.Variant == variant).Select(figure.Value)), figure.Format));
+                if (peer.Count == 0)
+                {
+                    row.AddRange(["not installed", "–", "–"]);
+                }
+                else
+                {
+                    var perRound = RoundRatios(ours, peer, figure.Value).ToList();
+                    row.Add(Format(TrainingResult.Median(peer.Select(figure.Value)), figure.Format));
+                    row.Add(Format(TrainingResult.Median(perRound), "0.00"));
+                    row.Add(string.Join(" ", perRound.Select(x => Format(x, "0.00"))));
+                }
+                rows.Add(row.ToArray());
+            }
+        }
+        AppendTable(text, header.ToArray(), rows, leftColumns: 2);
+
+        if (report.Runner is { } runner)
+        {
+            text.AppendLine();
+            text.AppendLine(invariant, $"Runner: {Path.GetFileName(runner.Notebook)} (quick mode) in a fresh process, {runner.ProcessSeconds:0.0} s in all");
+            text.AppendLine();
+            var second = runner.SecondPass.ToDictionary(c => c.Index);
+            string[] Row(string name, double compile, double execute, double total, CellTiming? again) =>
+            [
+                name, Format(compile, "0.0"), Format(execute, "0.0"), Format(total, "0.0"),
+                again is null ? "–" : Format(again.CompileMs, "0.0"), again is null ? "–" : Format(again.TotalMs, "0.0"),
+            ];
+            var cellRows = runner.Cells.Select(c => Row(c.Index.ToString(invariant), c.CompileMs, c.ExecuteMs, c.TotalMs, second.GetValueOrDefault(c.Index))).ToList();
+            cellRows.Add(Row("mean of warm cells", runner.WarmCompileMeanMs, runner.WarmExecuteMeanMs, runner.WarmCellMeanMs, null));
+            cellRows[^1][4] = Format(runner.SecondPassCompileMeanMs, "0.0");
+            cellRows[^1][5] = Format(runner.SecondPassMeanMs, "0.0");
+            AppendTable(text, ["cell", "compile (ms)", "execute (ms)", "total (ms)", "pass 2 compile (ms)", "pass 2 total (ms)"], cellRows, leftColumns: 1);
+            text.AppendLine("Pass 1: a fresh process, warm cells = every code cell after the first. Pass 2: the same notebook in a new session of");
+            text.AppendLine("the same process (as after a kernel restart); its mean covers all cells.");
+        }
+        text.AppendLine();
+        text.AppendLine("Grading solutions/hw-mnist-mlp.ipynb (quick): "
+                        + (report.GradingSeconds is { } g ? $"{g:0.0} s ({report.Grading})" : report.Grading));
+        text.AppendLine();
+        text.AppendLine("Targets:");
+        foreach (var line in Targets(report)) text.AppendLine("  " + line);
+        return text.ToString();
+    }
+
+    public static IEnumerable<string> Targets(BenchReport report)
+    {
+        foreach (var model in report.Settings.Models)
+        {
+            var ours = report.Training.Where(r => r.Model == model && r.Framework == "torchsharp" && r.Variant == "course").ToList();
+            var peer = report.Training.Where(r => r.Model == model && r.Framework == "pytorch").ToList();
+            if (ours.Count == 0) continue;
+            if (peer.Count > 0)
+            {
+                double ratio = TrainingResult.Median(RoundRatios(ours, peer, r => r.EpochSeconds));
+                yield return $"{(ratio <= 1.10 ? "met    " : "NOT met")}  {model} epoch time TorchSharp/PyTorch {ratio:0.00} (target ≤ 1.10)";
+            }
+            else
+            {
+                yield return $"unknown  {model} epoch time ratio: PyTorch not installed";
+            }
+            double growth = TrainingResult.Median(ours.Select(r => r.RssGrowthPercent));
+            double worst = ours.Select(r => r.RssGrowthPercent).Max();
+            yield return double.IsNaN(growth)
+                ? $"unknown  {model} RSS growth: needs at least 3 epochs"
+                : $"{(growth < 5 ? "met    " : "NOT met")}  {model} RSS growth epoch 2→last {growth:0.0}% (median; worst round {worst:0.0}%) (target < 5%)";
+        }
+        if (report.Runner is { } runner)
+        {
+            yield return $"{(runner.WarmCellMeanMs <= 50 ? "met    " : "NOT met")}  runner warm cell, fresh process: {runner.WarmCellMeanMs:0.0} ms on average "
+                         + $"(compile {runner.WarmCompileMeanMs:0.0} ms) (target ≤ 50 ms)";
+            yield return $"{(runner.SecondPassMeanMs <= 50 ? "met    " : "NOT met")}  runner cell, warm process (pass 2): {runner.SecondPassMeanMs:0.0} ms on average "
+                         + $"(compile {runner.SecondPassCompileMeanMs:0.0} ms) (target ≤ 50 ms)";
+        }
+    }
+
+    private static IEnumerable<double> RoundRatios(List<TrainingResult> ours, List<TrainingResult> peer, Func<TrainingResult, double> value) =>
+        ours.Join(peer, r => r.Round, r => r.Round, (a, b) => value(a) / value(b)).ToList();
+
+    private static string Images(BenchReport report) =>
+        report.Training.FirstOrDefault()?.TrainImages.ToString("N0", CultureInfo.InvariantCulture)
+        ?? (report.Settings.TrainSize > 0 ? report.Settings.TrainSize.ToString(CultureInfo.InvariantCulture) : "60,000");
+
+    private static string Format(double value, string format) =>
+        double.IsNaN(value) || double.IsInfinity(value) ? "–" : value.ToString(format, CultureInfo.InvariantCulture);
+
+    private static void AppendTable(StringBuilder text, string[] header, List<string[]> rows, int leftColumns)
+    {
+        var widths = header.Select((h, i) => Math.Max(h.Length, rows.Select(r => r[i].Length).DefaultIfEmpty(0).Max())).ToArray();
+        string Line(string[] cells) => "| " + string.Join(" | ", cells.Select((c, i) => i < leftColumns ? c.PadRight(widths[i]) : c.PadLeft(widths[i]))) + " |";
+        text.AppendLine(Line(header));
+        text.AppendLine("| " + string.Join(" | ", widths.Select((w, i) => i < leftColumns ? new string('-', w) : new string('-', w - 1) + ":")) + " |");
+        foreach (var row in rows) text.AppendLine(Line(row));
+    }
+}

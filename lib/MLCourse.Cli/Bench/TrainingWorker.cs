@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using MLCourse.Data;
+using MLCourse.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLCourse.Cli.Bench;
+
+/// <summary>
+/// One training run in this (fresh) process: the C# side of the benchmark. bench/pytorch_reference.py mirrors it
+/// line for line (model, initialisation order, shuffling, per-batch work).
+/// </summary>
+internal static class TrainingWorker
+{
+    public static TrainingResult Run(WorkerSpec spec)
+    {
+        var started = Stopwatch.StartNew();
+        torch.set_num_threads(spec.Threads);
+        Course.Device = torch.CPU;
+        using var data = FashionMnist.Load(spec.Data);
+        var (X, y) = (data.Train.X, data.Train.y);
+        if (spec.TrainSize > 0 && spec.TrainSize < X.shape[0])
+            (X, y) = (X.narrow(0, 0, spec.TrainSize).contiguous(), y.narrow(0, 0, spec.TrainSize).contiguous());
+
+        Course.Seed(spec.Seed);
+        var net = Build(spec.Model);
+        optim.Optimizer optimizer = spec.Variant == "stock"
+            ? optim.Adam(net.parameters(), lr: 1e-3)
+            : new Adam(net.parameters(), lr: 1e-3);
+        var trainer = new Trainer(net, optimizer, nn.CrossEntropyLoss());
+        var trainLoader = new TensorLoader(X, y, spec.BatchSize, shuffle: true, seed: spec.Seed);
+        double setupSeconds = started.Elapsed.TotalSeconds;
+
+        var epochs = new List<EpochResult>();
+        for (int epoch = 1; epoch <= spec.Epochs; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            var history = trainer.Fit(trainLoader, numEpochs: 1, description: $"{spec.Model} epoch {epoch}");
+            double seconds = clock.Elapsed.TotalSeconds;
+            var train = history.Last.Train;
+            epochs.Add(new EpochResult(epoch, seconds, trainLoader.Samples / seconds, RssMb(), train.Loss, train.Accuracy ?? double.NaN));
+        }
+
+        // Inference at batch 1000 over the test set: the first pass warms up, the second is timed.
+        var test = data.Test.Loader(1000);
+        double accuracy = 0, inferenceSeconds = 0;
+        for (int repeat = 0; repeat < 2; repeat++)
+        {
+            var clock = Stopwatch.StartNew();
+            accuracy = trainer.Evaluate(test).Accuracy ?? double.NaN;
+            inferenceSeconds = clock.Elapsed.TotalSeconds;
+        }
+
+        return new TrainingResult
+        {
+            Framework = "torchsharp",
+            Version = typeof(torch).Assembly.GetName().Version?.ToString(3) ?? "",
+            Model = spec.Model,
+            Variant = spec.Variant,
+            Threads = torch.get_num_threads(),
+            TrainImages = (int)trainLoader.Samples,
+            BatchSize = spec.BatchSize,
+            SetupSeconds = setupSeconds,
+            Epochs = epochs,
+            TestAccuracy = accuracy,
+            InferenceImagesPerSecond = data.Test.Count / inferenceSeconds,
+            Blas = BlasInUse(),
+            PeakRssMb = RssMb(),
+        };
+    }
+
+    /// <summary>The two benchmark models, built in the same order as the Python reference (so the same seed gives comparable weights).</summary>
+    public static nn.Module<Tensor, Tensor> Build(string model) => model switch
+    {
+        // 784-512-256-10
+        "mlp" => nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10)),
+        // conv32-pool-conv64-pool-fc128-fc10
+        "cnn" => nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2),        // (B, 32, 14, 14)
+            nn.Conv2d(32, 64, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2),       // (B, 64, 7, 7)
+            nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10)),
+        _ => throw new ArgumentException($"unknown model '{model}' (mlp or cnn)."),
+    };
+
+    /// <summary>Resident set size of this process in MB (Linux; NaN elsewhere).</summary>
+    public static double RssMb()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return double.NaN;
+    }
+
+    /// <summary>The BLAS/MKL/oneDNN libraries mapped into this process.</summary>
+    public static List<string> BlasInUse()
+    {
+        if (!File.Exists("/proc/self/maps")) return [];
+        string[] keys = ["blas", "mkl", "lapack", "dnnl", "libtorch_cpu"];
+        return File.ReadLines("/proc/self/maps")
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(parts => parts.Length >= 6 && parts[5].StartsWith('/'))
+            .Select(parts => parts[5])
+            .Where(path => keys.Any(k => Path.GetFileName(path).Contains(k, StringComparison.OrdinalIgnoreCase)))
+            .Distinct().Order(StringComparer.Ordinal).ToList();
+    }
+}
