@@ -62,11 +62,30 @@ internal static class DataLocator
         return null;
     }
 
-    /// <summary>The folder of a set, or a <see cref="DataSetException"/> naming the fetch command.</summary>
-    internal static string Find(DataSetInfo set, string? explicitPath = null) =>
-        TryFind(set, explicitPath)?.Folder ?? throw Missing(set, explicitPath);
+    /// <summary>
+    /// The folder of a set. A downloadable set that is found nowhere is downloaded into the user cache on first use
+    /// (as d2l does; checksummed, with a progress bar), unless <c>MLCOURSE_OFFLINE=1</c> or an explicit path was
+    /// given; otherwise a <see cref="DataSetException"/> names the fetch command.
+    /// </summary>
+    internal static string Find(DataSetInfo set, string? explicitPath = null)
+    {
+        if (TryFind(set, explicitPath) is { } found) return found.Folder;
+        if (explicitPath is null && set.Downloadable && !Course.IsTruthy(Environment.GetEnvironmentVariable("MLCOURSE_OFFLINE")))
+        {
+            try
+            {
+                DataCatalog.FetchAsync(set.Name).GetAwaiter().GetResult();
+                if (TryFind(set) is { } fetched) return fetched.Folder;
+            }
+            catch (Exception e) when (e is DataSetException or HttpRequestException or IOException or TimeoutException)
+            {
+                throw Missing(set, null, $"Downloading it now failed: {e.Message.Split('\n')[0].TrimEnd(':')}.");
+            }
+        }
+        throw Missing(set, explicitPath);
+    }
 
-    internal static DataSetException Missing(DataSetInfo set, string? explicitPath = null)
+    internal static DataSetException Missing(DataSetInfo set, string? explicitPath = null, string? detail = null)
     {
         var searched = Candidates(set, explicitPath);
         string expected = string.Join(" or ", set.Variants.Select(v => string.Join(" + ", v.Files.Select(f => f.Name))));
@@ -75,7 +94,8 @@ internal static class DataLocator
             : $"`{set.FetchCommand}` cannot download it ({set.Variants[0].Note}) Put its files";
         return new DataSetException(
             $"Data set '{set.Name}' was not found: expected {expected} in one of: {string.Join(", ", searched)}. "
-            + $"{how} (into {Path.Combine(CacheRoot(), set.Name)}), or set {EnvironmentVariable} to a folder holding {set.Name}/.",
+            + $"{how} (into {Path.Combine(CacheRoot(), set.Name)}), or set {EnvironmentVariable} to a folder holding {set.Name}/."
+            + (detail is null ? "" : " " + detail),
             explicitPath ?? searched.FirstOrDefault());
     }
 }
