@@ -60,9 +60,25 @@ sealed class TrainWithAdamCheck(Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, 
             Expect.That(losses is not null, "the training run did not finish.");
             var mine = studentNet.parameters().ToArray();
             var theirs = referenceNet.parameters().ToArray();
+            // In float32, a weight whose gradient is ~0 (a dead ReLU unit) gets Adam steps of ±lr from rounding noise
+            // alone, so a correct run may differ from torch.optim.Adam in a few values by up to a couple of steps. A
+            // wrong update (bias correction, ε, state) moves nearly every value: allow ≤ 20 % of the values outside
+            // the tight tolerance, none further than 3·lr.
+            long outside = 0, total = 0;
+            double worst = 0;
             for (int i = 0; i < mine.Length; i++)
-                Expect.Close(mine[i].detach(), theirs[i].detach(), $"parameter {i} after {call}", 1e-4, 1e-3,
-                    "Train the network you are given, in place, for exactly `steps` steps.");
+            {
+                using var difference = (mine[i].detach() - theirs[i].detach()).abs();
+                using var limit = theirs[i].detach().abs() * 1e-3 + 1e-4;
+                outside += difference.gt(limit).sum().item<long>();
+                total += difference.numel();
+                worst = Math.Max(worst, difference.max().item<float>());
+                Expect.That(mine[i].shape.SequenceEqual(theirs[i].shape), $"parameter {i} after {call} changed shape.");
+            }
+            Expect.That(outside <= 0.2 * total && worst <= 3 * lr,
+                $"after {call}, {outside} of {total} weights differ from torch.optim.Adam's (largest difference {worst:G3}; "
+                + "expected at most 20 % outside 1e-4 + 1e-3·|expected| and none beyond 3·lr). "
+                + "Train the network you are given, in place, for exactly `steps` steps.");
         });
     }
 }
