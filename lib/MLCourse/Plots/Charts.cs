@@ -48,6 +48,72 @@ public static class Charts
         return title.Length > 0 ? WithTitle(chart, title) : chart;
     }
 
+    /// <summary>
+    /// A grid of grey-scale images, dark on light like ink on paper: <paramref name="images"/> is [N, H, W] or
+    /// [N, 1, H, W] (any range; each image is scaled to its own min..max unless <paramref name="sharedScale"/>).
+    /// Images fill rows of <paramref name="columns"/>; a thin gap separates them. Used from chapter 06 on (filters,
+    /// generated digits, reconstructions, saliency maps). Signed maps (saliency, perturbations) read best with
+    /// <paramref name="diverging"/>: blue below zero, red above, white at zero.
+    /// </summary>
+    public static GenericChart Images(TorchSharp.torch.Tensor images, int columns = 8, string title = "",
+                                      bool sharedScale = false, bool diverging = false, int pixelSize = 3)
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var x = images.detach().cpu().to_type(TorchSharp.torch.ScalarType.Float64);
+        if (x.dim() == 4 && x.shape[1] == 1) x = x.squeeze(1);
+        if (x.dim() == 2) x = x.unsqueeze(0);
+        if (x.dim() != 3)
+            throw new ArgumentException($"Charts.Images wants [N, H, W] or [N, 1, H, W] grey-scale images, not [{string.Join(", ", images.shape)}].", nameof(images));
+        int n = (int)x.shape[0], h = (int)x.shape[1], w = (int)x.shape[2];
+        if (n == 0) throw new ArgumentException("Charts.Images got no images.", nameof(images));
+        columns = Math.Max(1, Math.Min(columns, n));
+        int rows = (n + columns - 1) / columns;
+        if (diverging)
+        {
+            var limit = sharedScale ? x.abs().max() : x.abs().amax([1, 2], keepdim: true);
+            x = x / limit.clamp_min(1e-12);                       // −1..1, zero stays zero
+        }
+        else
+        {
+            var low = sharedScale ? x.min() : x.amin([1, 2], keepdim: true);
+            var high = sharedScale ? x.max() : x.amax([1, 2], keepdim: true);
+            x = (x - low) / (high - low).clamp_min(1e-12);         // 0..1 per image (or over all)
+        }
+        var values = x.data<double>().ToArray();
+        int gap = 1, height = rows * (h + gap) - gap, width = columns * (w + gap) - gap;
+        var z = new double[height][];
+        for (int r = 0; r < height; r++) { z[r] = new double[width]; Array.Fill(z[r], double.NaN); }
+        for (int i = 0; i < n; i++)
+        {
+            int top = i / columns * (h + gap), left = i % columns * (w + gap);
+            for (int r = 0; r < h; r++)
+                for (int c = 0; c < w; c++)
+                    z[top + r][left + c] = values[(i * h + r) * w + c];
+        }
+        var chart = CSharpChart.Heatmap<double, int, int, string>(
+            zData: z.Select(row => (IEnumerable<double>)row),
+            ColorScale: diverging ? StyleParam.Colorscale.RdBu : StyleParam.Colorscale.Greys,
+            ReverseScale: diverging,
+            ShowScale: diverging,
+            ReverseYAxis: true);
+        chart = Plotly.NET.Chart.withXAxis(BareAxis(reversed: false), FSharpOption<StyleParam.SubPlotId>.None).Invoke(chart);
+        chart = Plotly.NET.Chart.withYAxis(BareAxis(reversed: true), FSharpOption<StyleParam.SubPlotId>.None).Invoke(chart);
+        chart = chart.WithSize(Math.Max(160, width * pixelSize + 60), Math.Max(120, height * pixelSize + (title.Length > 0 ? 90 : 50)));
+        return title.Length > 0 ? WithTitle(chart, title) : chart;
+    }
+
+    static Plotly.NET.LayoutObjects.LinearAxis BareAxis(bool reversed)
+    {
+        var axis = new Plotly.NET.LayoutObjects.LinearAxis();
+        axis.SetProperty("showticklabels", false);
+        axis.SetProperty("showgrid", false);
+        axis.SetProperty("showline", false);
+        axis.SetProperty("zeroline", false);
+        axis.SetProperty("ticks", "");
+        if (reversed) { axis.SetProperty("autorange", "reversed"); axis.SetProperty("scaleanchor", "x"); }
+        return axis;
+    }
+
     /// <summary>Overlays several charts on one pair of axes, with titles.</summary>
     public static GenericChart Combine(IEnumerable<GenericChart> charts, string title = "", string xTitle = "", string yTitle = "")
         => Style(CSharpChart.Combine(charts), title, xTitle, yTitle);
