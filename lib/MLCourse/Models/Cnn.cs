@@ -1,0 +1,96 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLCourse.Models;
+
+/// <summary>Hyper-parameters of a <see cref="Cnn"/>. Introduced in chapter 06 (CNN).</summary>
+/// <param name="InChannels">Channels of the input images (1 for MNIST and Fashion-MNIST).</param>
+/// <param name="ImageSize">Height = width of the input images (28 for MNIST).</param>
+/// <param name="Channels">Output channels of each 3×3 convolution block (each block halves the image with a 2×2 max pool).</param>
+/// <param name="Hidden">Width of the fully connected layer after the convolutions (0: none, straight to the classes).</param>
+/// <param name="Classes">Outputs (logits).</param>
+/// <param name="BatchNorm">Batch normalization after each convolution (chapter 05).</param>
+/// <param name="Dropout">Dropout probability before the last layer (0: none).</param>
+public sealed record CnnConfig(int InChannels = 1, int ImageSize = 28, int[]? Channels = null, int Hidden = 128,
+                               int Classes = 10, bool BatchNorm = false, double Dropout = 0)
+{
+    /// <summary>The convolution widths (32, 64 when none are given).</summary>
+    public int[] Blocks => Channels ?? [32, 64];
+
+    /// <summary>Height = width of the feature maps after the last pooling.</summary>
+    public int FinalSize => Blocks.Aggregate(ImageSize, (size, _) => size / 2);
+
+    /// <summary>Number of trainable parameters of the model this config builds.</summary>
+    public long ParameterCount()
+    {
+        long count = 0;
+        int inC = InChannels;
+        foreach (int outC in Blocks)
+        {
+            count += (long)inC * outC * 9 + outC + (BatchNorm ? 2L * outC : 0);
+            inC = outC;
+        }
+        long flat = (long)inC * FinalSize * FinalSize;
+        return Hidden > 0 ? count + flat * Hidden + Hidden + (long)Hidden * Classes + Classes
+                          : count + flat * Classes + Classes;
+    }
+}
+
+/// <summary>
+/// A small convolutional network (卷积神经网络): per block a 3×3 convolution (padding 1) → (batch norm) → ReLU → 2×2
+/// max pooling, then flatten → fully connected → ReLU → (dropout) → classes. The default is the course's MNIST CNN,
+/// conv32-pool-conv64-pool-fc128-fc10 (421,642 parameters). <see cref="Features"/> exposes the feature maps for
+/// chapters that look inside (filters, saliency, domain adaptation). Introduced in chapter 06 (CNN).
+/// </summary>
+public sealed class Cnn : nn.Module<Tensor, Tensor>
+{
+    private readonly nn.Module<Tensor, Tensor> features;
+    private readonly nn.Module<Tensor, Tensor> classifier;
+
+    /// <summary>Builds the network described by <paramref name="config"/> with PyTorch's default initialisation.</summary>
+    public Cnn(CnnConfig? config = null) : base("Cnn")
+    {
+        Config = config ??= new CnnConfig();
+        var blocks = new List<(string, nn.Module<Tensor, Tensor>)>();
+        int inC = config.InChannels, index = 0;
+        foreach (int outC in config.Blocks)
+        {
+            blocks.Add(($"{index++}", nn.Conv2d(inC, outC, 3, padding: 1)));
+            if (config.BatchNorm) blocks.Add(($"{index++}", nn.BatchNorm2d(outC)));
+            blocks.Add(($"{index++}", nn.ReLU()));
+            blocks.Add(($"{index++}", nn.MaxPool2d(2)));
+            inC = outC;
+        }
+        features = nn.Sequential(blocks);
+
+        int flat = inC * config.FinalSize * config.FinalSize;
+        var head = new List<(string, nn.Module<Tensor, Tensor>)> { ("0", nn.Flatten()) };
+        if (config.Hidden > 0)
+        {
+            head.Add(("1", nn.Linear(flat, config.Hidden)));
+            head.Add(("2", nn.ReLU()));
+            if (config.Dropout > 0) head.Add(("3", nn.Dropout(config.Dropout)));
+            head.Add(("4", nn.Linear(config.Hidden, config.Classes)));
+        }
+        else
+        {
+            if (config.Dropout > 0) head.Add(("3", nn.Dropout(config.Dropout)));
+            head.Add(("4", nn.Linear(flat, config.Classes)));
+        }
+        classifier = nn.Sequential(head);
+        RegisterComponents();
+    }
+
+    /// <summary>The hyper-parameters.</summary>
+    public CnnConfig Config { get; }
+
+    /// <summary>The feature maps (B, last channels, FinalSize, FinalSize) of images (B, InChannels, ImageSize, ImageSize).</summary>
+    public Tensor Features(Tensor images) => features.call(images);
+
+    /// <summary>Logits (B, Classes) of images (B, InChannels, ImageSize, ImageSize).</summary>
+    public override Tensor forward(Tensor images)
+    {
+        using var maps = features.call(images);
+        return classifier.call(maps);
+    }
+}

@@ -1,0 +1,59 @@
+using MLCourse.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLCourse.Tests.Models;
+
+public class CnnTests
+{
+    [Fact]
+    public void The_default_is_conv32_conv64_fc128_and_counts_its_parameters()
+    {
+        var model = new Cnn();
+        long actual = model.parameters().Sum(p => p.numel());
+        Assert.Equal(421_642, actual);
+        Assert.Equal(actual, model.Config.ParameterCount());
+        using var logits = model.call(torch.zeros(5, 1, 28, 28));
+        Assert.Equal(new long[] { 5, 10 }, logits.shape);
+        using var maps = model.Features(torch.zeros(2, 1, 28, 28));
+        Assert.Equal(new long[] { 2, 64, 7, 7 }, maps.shape);
+    }
+
+    [Theory]
+    [InlineData(true, 0.5, 0)]
+    [InlineData(false, 0.0, 64)]
+    public void Other_configurations_count_their_parameters_too(bool batchNorm, double dropout, int hidden)
+    {
+        var config = new CnnConfig(InChannels: 3, ImageSize: 32, Channels: [8, 16, 32], Hidden: hidden, Classes: 4,
+                                   BatchNorm: batchNorm, Dropout: dropout);
+        var model = new Cnn(config);
+        Assert.Equal(model.parameters().Sum(p => p.numel()), config.ParameterCount());
+        Assert.Equal(4, config.FinalSize);
+        model.eval();
+        using var logits = model.call(torch.randn(2, 3, 32, 32));
+        Assert.Equal(new long[] { 2, 4 }, logits.shape);
+    }
+
+    [Fact]
+    public void It_learns_to_tell_bright_left_halves_from_bright_right_halves()
+    {
+        torch.manual_seed(0);
+        var X = torch.rand(64, 1, 8, 8) * 0.2;
+        var y = torch.arange(64) % 2;
+        for (int i = 0; i < 64; i++)
+            if (y[i].item<long>() == 0) X[i, 0, TensorIndex.Colon, TensorIndex.Slice(0, 4)] += 1;
+            else X[i, 0, TensorIndex.Colon, TensorIndex.Slice(4, 8)] += 1;
+        var model = new Cnn(new CnnConfig(ImageSize: 8, Channels: [4], Hidden: 8, Classes: 2));
+        var optimizer = torch.optim.Adam(model.parameters(), 0.01);
+        for (int step = 0; step < 60; step++)
+        {
+            using var scope = torch.NewDisposeScope();
+            optimizer.zero_grad();
+            var loss = nn.functional.cross_entropy(model.call(X), y);
+            loss.backward();
+            optimizer.step();
+        }
+        using var predicted = model.call(X).argmax(1);
+        Assert.Equal(64, predicted.eq(y).sum().item<long>());
+    }
+}
