@@ -94,10 +94,24 @@ public static partial class ValueFormatter
         return data;
     }
 
+    /// <summary>Builds and formats a small chart once, so that the first chart a notebook draws does not pay Plotly.NET's JIT.</summary>
+    internal static void WarmUp()
+    {
+        try
+        {
+            var chart = Plots.Charts.Style(Plots.Charts.Combine([Plots.Charts.Line([0.0, 1.0], [1.0, 0.0], "warm-up"), Plots.Charts.Scatter([0.5], [0.5])]), "warm-up", "x", "y");
+            _ = ChartHtml(chart);
+        }
+        catch (Exception)
+        {
+            // An optimisation only.
+        }
+    }
+
     /// <summary>Chart HTML that draws with plotly.js if the page has it, else loads it (require.js or a script tag) first.</summary>
     public static string ChartHtml(GenericChart chart)
     {
-        string html = GenericChart.toChartHTML(chart);
+        string html = PlotlyJson.Html(chart);
         var call = RenderCall().Match(html);
         if (!call.Success) return html;
         string render = call.Groups["fn"].Value;

@@ -100,6 +100,7 @@ public sealed partial class ScriptSession : IDisposable
             .WithEmitDebugInformation(true)
             .WithMetadataResolver(ScriptMetadataResolver.Default.WithBaseDirectory(Options.WorkingDirectory))
             .WithSourceResolver(ScriptSourceResolver.Default.WithBaseDirectory(Options.WorkingDirectory));
+        _ = WarmUpAsync();
         referencedNames = new HashSet<string>(
             references.Value.OfType<PortableExecutableReference>().Select(r => Path.GetFileNameWithoutExtension(r.FilePath ?? "")),
             StringComparer.OrdinalIgnoreCase);
@@ -353,6 +354,76 @@ public sealed partial class ScriptSession : IDisposable
     /// library, TorchSharp, Plotly.NET, Microsoft.Data.Analysis, Formatting…), but not the host's own assemblies
     /// (a test runner's, the CLI's).
     /// </summary>
+    private static readonly Lazy<Task> warmUp = new(() => Task.WhenAll(
+        Task.Factory.StartNew(WarmUp, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default),
+        Task.Run(ValueFormatter.WarmUp),
+        Task.Run(WarmUpTorch)));
+
+    // Loads libtorch (~0.25 s) before the first cell that needs it; every workbook notebook does.
+    private static void WarmUpTorch()
+    {
+        try { using var t = TorchSharp.torch.zeros(1); }
+        catch (Exception) { /* the first cell that uses torch reports a load failure with its own message */ }
+    }
+
+    /// <summary>
+    /// Compiles and runs two throwaway submissions once per process, in the background, so that the JIT has compiled
+    /// Roslyn's binder, emitter and script runtime before the first real cell (in a fresh process the first cells
+    /// otherwise spend about half a second each compiling), formats a throwaway chart (the first Plotly.NET chart
+    /// costs ~0.3 s of JIT) and loads libtorch. Sessions start it themselves; a kernel's user is still reading when it finishes.
+    /// It never throws.
+    /// </summary>
+    public static Task WarmUpAsync() => warmUp.Value;
+
+    private static void WarmUp()
+    {
+        try
+        {
+            var options = ScriptOptions.Default.WithReferences(references.Value).WithImports(DefaultImports)
+                .WithLanguageVersion(LanguageVersion.Latest).WithOptimizationLevel(OptimizationLevel.Release).WithEmitDebugInformation(true);
+            const string first = """
+                using MLCourse;
+                using TorchSharp;
+                record Point(double X, double Y);
+                var points = Enumerable.Range(0, 4).Select(i => new Point(i, i * 0.5)).ToList();
+                double Mean(IEnumerable<double> xs) => xs.Average();
+                if (points.Count < 0) { var t = torch.tensor(new float[] { 1, 2 }).reshape(1, 2); Console.WriteLine(t.shape); Course.Seed(0); }
+                string text = $"{Mean(points.Select(p => p.Y)):F2} {points[^1]}";
+                var table = new Dictionary<string, List<(int Index, double Value)>>();
+                foreach (var (name, i) in new[] { ("a", 1), ("b", 2) })
+                {
+                    if (!table.TryGetValue(name, out var list)) table[name] = list = new();
+                    list.Add((i, Math.Sqrt(i)));
+                }
+                async Task<int> LaterAsync() { await Task.Yield(); return 1; }
+                int later = await LaterAsync();
+                double[] values = table.Values.SelectMany(l => l).Select(t => t.Value).OrderBy(v => v).ToArray();
+                if (values.Length < 0)
+                {
+                    display(values);
+                    MLCourse.Plots.Charts.Combine([MLCourse.Plots.Charts.Line(values, values, "a")], "t", "x", "y");
+                    using var scope = torch.NewDisposeScope();
+                    var model = torch.nn.Linear(2, 1);
+                    var loss = torch.nn.functional.mse_loss(model.call(torch.zeros(1, 2)), torch.zeros(1, 1));
+                    Console.WriteLine($"{loss.item<float>():F3} {string.Join(", ", values.Select(v => v.ToString("F2")))}");
+                }
+                """;
+            lock (compileGate)
+            {
+                var script = CSharpScript.Create(first, options);
+                script.Compile();
+                var state = script.RunAsync().GetAwaiter().GetResult();
+                var next = state.Script.ContinueWith<object>("var doubled = points.Select(p => p with { X = p.X * 2 }).ToArray(); text.Length + doubled.Length", options);
+                next.Compile();
+                next.RunFromAsync(state).GetAwaiter().GetResult();
+            }
+        }
+        catch (Exception)
+        {
+            // Warming up is an optimisation; the first real cell reports any real problem.
+        }
+    }
+
     private static ImmutableArray<MetadataReference> LoadReferences()
     {
         var tpa = (AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") as string ?? "")

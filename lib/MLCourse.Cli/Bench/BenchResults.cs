@@ -71,6 +71,8 @@ internal sealed record RunnerResult
     public List<CellTiming> Cells { get; init; } = [];
     /// <summary>Pass 2, a new session in the same process.</summary>
     public List<CellTiming> SecondPass { get; init; } = [];
+    /// <summary>40 small typical cells in one more session of the same process (the engine's own cost per cell).</summary>
+    public List<CellTiming> SmallCells { get; init; } = [];
     public double ProcessSeconds { get; set; }
     public double FirstCellMs => Cells.Count > 0 ? Cells[0].TotalMs : double.NaN;
     public double WarmCellMeanMs => Cells.Count > 1 ? Cells.Skip(1).Average(c => c.TotalMs) : double.NaN;
@@ -78,4 +80,6 @@ internal sealed record RunnerResult
     public double WarmExecuteMeanMs => Cells.Count > 1 ? Cells.Skip(1).Average(c => c.ExecuteMs) : double.NaN;
     public double SecondPassMeanMs => SecondPass.Count > 0 ? SecondPass.Average(c => c.TotalMs) : double.NaN;
     public double SecondPassCompileMeanMs => SecondPass.Count > 0 ? SecondPass.Average(c => c.CompileMs) : double.NaN;
+    public double SmallCellMeanMs => SmallCells.Count > 0 ? SmallCells.Average(c => c.TotalMs) : double.NaN;
+    public double SmallCellCompileMeanMs => SmallCells.Count > 0 ? SmallCells.Average(c => c.CompileMs) : double.NaN;
 }
