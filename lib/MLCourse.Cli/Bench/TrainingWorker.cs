@@ -74,11 +74,9 @@ internal static class TrainingWorker
     {
         // 784-512-256-10
         "mlp" => nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10)),
-        // conv32-pool-conv64-pool-fc128-fc10
-        "cnn" => nn.Sequential(
-            nn.Conv2d(1, 32, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2),        // (B, 32, 14, 14)
-            nn.Conv2d(32, 64, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2),       // (B, 64, 7, 7)
-            nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10)),
+        // conv32-pool-conv64-pool-fc128-fc10: the course's CNN (MLCourse.Models.Cnn, channels-last convolutions),
+        // whose parameters are created in the same order as the Python reference's nn.Sequential
+        "cnn" => new MLCourse.Models.Cnn(),
         _ => throw new ArgumentException($"unknown model '{model}' (mlp or cnn)."),
     };
 

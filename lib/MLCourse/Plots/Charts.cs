@@ -59,7 +59,7 @@ public static class Charts
                                       bool sharedScale = false, bool diverging = false, int pixelSize = 3)
     {
         using var scope = TorchSharp.torch.NewDisposeScope();
-        var x = images.detach().cpu().to_type(TorchSharp.torch.ScalarType.Float64);
+        var x = images.detach().cpu().to_type(TorchSharp.torch.ScalarType.Float64).contiguous();
         if (x.dim() == 4 && x.shape[1] == 1) x = x.squeeze(1);
         if (x.dim() == 2) x = x.unsqueeze(0);
         if (x.dim() != 3)
@@ -79,7 +79,7 @@ public static class Charts
             var high = sharedScale ? x.max() : x.amax([1, 2], keepdim: true);
             x = (x - low) / (high - low).clamp_min(1e-12);         // 0..1 per image (or over all)
         }
-        var values = x.data<double>().ToArray();
+        var values = x.contiguous().data<double>().ToArray();
         int gap = 1, height = rows * (h + gap) - gap, width = columns * (w + gap) - gap;
         var z = new double[height][];
         for (int r = 0; r < height; r++) { z[r] = new double[width]; Array.Fill(z[r], double.NaN); }

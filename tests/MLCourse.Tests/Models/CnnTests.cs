@@ -56,4 +56,30 @@ public class CnnTests
         using var predicted = model.call(X).argmax(1);
         Assert.Equal(64, predicted.eq(y).sum().item<long>());
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void Channels_last_keeps_the_values_and_the_gradients_but_not_the_strides(int channels)
+    {
+        var x = torch.randn(2, channels, 5, 4, requires_grad: true);
+        using var last = Cnn.ChannelsLast(x);
+        Assert.True(last.eq(x).all().item<bool>());
+        Assert.Equal(new long[] { 20 * channels, 1, 4 * channels, channels }, last.stride());
+        (last * torch.arange(last.numel()).reshape(last.shape)).sum().backward();
+        Assert.True(x.grad!.eq(torch.arange(x.numel()).reshape(x.shape).to(torch.float32)).all().item<bool>());
+    }
+
+    [Fact]
+    public void The_channels_last_forward_gives_the_logits_of_the_plain_layers()
+    {
+        torch.manual_seed(1);
+        var model = new Cnn(new CnnConfig(InChannels: 3, ImageSize: 8, Channels: [4, 6], Hidden: 5, Classes: 3));
+        model.eval();
+        var x = torch.randn(4, 3, 8, 8);
+        using var logits = model.call(x);
+        var reference = torch.nn.Sequential(model.named_children().Select(c => (c.name, (torch.nn.Module<torch.Tensor, torch.Tensor>)c.module)).ToArray());
+        using var expected = reference.call(x);
+        Assert.True(torch.allclose(logits, expected, rtol: 1e-4, atol: 1e-5));
+    }
 }
