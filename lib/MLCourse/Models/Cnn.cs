@@ -117,8 +117,8 @@ public sealed class Cnn : nn.Module<Tensor, Tensor>
         if (c == 1)
         {
             // One channel: both orders hold the same bytes, but libtorch reads the layout from the strides.
-            using var dense = images.contiguous();
-            return dense.as_strided([b, 1, h, w], [h * w, 1, w, 1], 0);
+            using var pixels = images.reshape(b, h, w, 1);
+            return pixels.permute(0, 3, 1, 2);
         }
         using var pixelsLast = images.permute(0, 2, 3, 1);
         using var packed = pixelsLast.contiguous();

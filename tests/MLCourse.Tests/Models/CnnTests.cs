@@ -63,6 +63,10 @@ public class CnnTests
     public void Channels_last_keeps_the_values_and_the_gradients_but_not_the_strides(int channels)
     {
         var x = torch.randn(2, channels, 5, 4, requires_grad: true);
+        using var all = torch.randn(5, channels, 5, 4);
+        using var slice = all.narrow(0, 3, 2);                      // a batch that starts inside its storage
+        using var sliceLast = Cnn.ChannelsLast(slice);
+        Assert.True(sliceLast.eq(slice).all().item<bool>());
         using var last = Cnn.ChannelsLast(x);
         Assert.True(last.eq(x).all().item<bool>());
         Assert.Equal(new long[] { 20 * channels, 1, 4 * channels, channels }, last.stride());
