@@ -105,7 +105,7 @@ public class TransformerTests
         var content = torch.randint(3, 7, new long[] { 12, 4 });
         var source = content;
         var targetInput = torch.cat([torch.ones(12, 1, dtype: int64), content], 1);          // BOS + content
-        var targetOutput = torch.cat([content, torch.full(new long[] { 12, 1 }, 2L)], 1);    // content + EOS
+        var targetOutput = torch.cat([content, torch.full(new long[] { 12, 1 }, 2L, dtype: int64)], 1);    // content + EOS
         var model = new Seq2SeqTransformer(new TransformerConfig(SourceVocab: 7, TargetVocab: 7, DModel: 32, Heads: 2,
                                                                 EncoderLayers: 1, DecoderLayers: 1, FeedForward: 64, MaxLength: 8));
         var optimizer = torch.optim.Adam(model.parameters(), 0.003);
