@@ -9,8 +9,8 @@ namespace MLCourse.Models;
 /// <param name="LatentSize">Dimension of the latent variable z.</param>
 public sealed record VaeConfig(int InputSize = 784, int[]? HiddenSizes = null, int LatentSize = 2)
 {
-    /// <summary>The hidden widths (512, 256 when none are given).</summary>
-    public int[] Hidden => HiddenSizes ?? [512, 256];
+    /// <summary>The hidden widths (256, 128 when none are given).</summary>
+    public int[] Hidden => HiddenSizes ?? [256, 128];
 
     /// <summary>Trainable parameters of the model this config builds.</summary>
     public long ParameterCount()
