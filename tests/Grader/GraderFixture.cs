@@ -14,6 +14,10 @@ internal static class GraderFixture
         string shared = Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "data"));
         if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("MLCOURSE_DATA")) && Directory.Exists(shared))
             Environment.SetEnvironmentVariable("MLCOURSE_DATA", shared);
+        // Grading tests run side by side (and beside the other test assembly) on 2 cores: one torch thread per worker
+        // keeps libtorch's OpenMP teams from stalling on oversubscribed cores.
+        foreach (var name in new[] { "OMP_NUM_THREADS", "MKL_NUM_THREADS" })
+            if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(name))) Environment.SetEnvironmentVariable(name, "1");
     }
 
     public static string SolutionPath => Path.Combine(RepoRoot, "solutions", "hw-mnist-mlp.ipynb");
