@@ -10,8 +10,8 @@ using static TorchSharp.torch;
 [Question("hw-imdb-bert.q4", Points = 4)]
 sealed class FineTunedClassifierCheck(nn.Module<Tensor, Tensor, Tensor>? classifier, int maxLength) : QuestionCheck
 {
-    /// <summary>Full mode: 20,000 reviews, 3 epochs after 400 MLM steps. Quick mode: 2,000 reviews, 2 epochs after 20 MLM steps.</summary>
-    public static (double Full, double Half) Bars(bool quick) => quick ? (0.60, 0.55) : (0.72, 0.65);
+    /// <summary>Full mode: 20,000 reviews, 3 epochs after 400 MLM steps. Quick mode: 2,000 reviews of 64 word pieces, 2 epochs after 10 MLM steps.</summary>
+    public static (double Full, double Half) Bars(bool quick) => quick ? (0.56, 0.53) : (0.72, 0.65);
 
     public override void Run(Grade grade)
     {
