@@ -31,7 +31,9 @@ sealed class EncodeBatchCheck(Func<WordPieceTokenizer, IReadOnlyList<string>, in
         (Tensor Ids, Tensor Mask) result = default;
         grade.Part("shapes and types", 1, () =>
         {
-            result = EncodeBatch(tokenizer, texts, maxLength);
+            var returned = EncodeBatch(tokenizer, texts, maxLength);
+            // every part runs in its own dispose scope: keep the student's tensors for the next parts
+            result = (returned.Ids?.DetachFromDisposeScope()!, returned.Mask?.DetachFromDisposeScope()!);
             Expect.Shape(result.Ids, [count, maxLength], $"{call}: Ids");
             Expect.Shape(result.Mask, [count, maxLength], $"{call}: Mask");
             Expect.That(result.Ids.dtype == ScalarType.Int64 && result.Mask.dtype == ScalarType.Int64,

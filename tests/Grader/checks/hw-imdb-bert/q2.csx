@@ -32,7 +32,8 @@ sealed class MaskTokensCheck(Func<Tensor, WordPieceTokenizer, double, (Tensor In
         grade.Part("labels, unpicked tokens and special tokens", 1, () =>
         {
             var result = MaskTokens(ids, tokenizer, probability);
-            inputs = result.Inputs; labels = result.Labels;
+            // every part runs in its own dispose scope: keep the student's tensors for the next parts
+            inputs = result.Inputs?.DetachFromDisposeScope(); labels = result.Labels?.DetachFromDisposeScope();
             Expect.Shape(inputs, [rows, length], $"{call}: Inputs");
             Expect.Shape(labels, [rows, length], $"{call}: Labels");
             Expect.That(inputs.dtype == ScalarType.Int64 && labels.dtype == ScalarType.Int64, $"{call}: Inputs and Labels must be int64 tensors.");

@@ -29,7 +29,7 @@ sealed class ClassifierForwardCheck : QuestionCheck
         Tensor? logits = null;
         grade.Part("shape [B, 2]", 1, () =>
         {
-            logits = model.call(ids, mask);
+            logits = model.call(ids, mask).DetachFromDisposeScope();      // parts run in their own dispose scopes
             Expect.Shape(logits, [batch, 2], call);
         });
 
