@@ -11,7 +11,8 @@ public class DataCatalogTests
     public void The_embedded_manifest_lists_every_loader_set_with_checksums_and_citations()
     {
         string[] loaders = [Mnist.Name, FashionMnist.Name, Imdb.Name, SentimentSentences.Name,
-            Covid.SetName(CovidYear.Y2021), Covid.SetName(CovidYear.Y2022), ToyDataSets.Name];
+            Covid.SetName(CovidYear.Y2021), Covid.SetName(CovidYear.Y2022), ToyDataSets.Name,
+            MLCourse.Text.WordPieceTokenizer.SetName];
         Assert.Equal(loaders.Order(), DataCatalog.Sets.Select(s => s.Name).Order());
         foreach (var set in DataCatalog.Sets)
         {
