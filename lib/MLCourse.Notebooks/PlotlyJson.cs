@@ -94,7 +94,7 @@ public static class PlotlyJson
                 foreach (var d in doubles) { if (double.IsFinite(d)) writer.WriteNumberValue(d); else writer.WriteNullValue(); }
                 writer.WriteEndArray();
                 return;
-            case IEnumerable sequence when IsPlainSequence(value):
+            case IEnumerable sequence:
                 writer.WriteStartArray();
                 foreach (var item in sequence) WriteValue(writer, item, depth + 1);
                 writer.WriteEndArray();
@@ -104,12 +104,6 @@ public static class PlotlyJson
                 writer.WriteRawValue(Newtonsoft.Json.JsonConvert.SerializeObject(value), skipInputValidation: true);
                 return;
         }
-    }
-
-    private static bool IsPlainSequence(object value)
-    {
-        var type = value.GetType();
-        return type.IsArray || value is IList || !(type.FullName ?? "").StartsWith("Microsoft.FSharp.Core", StringComparison.Ordinal);
     }
 
     private static void WriteDynamic(Utf8JsonWriter writer, DynamicObj.DynamicObj dyn, int depth)

@@ -91,13 +91,7 @@ public sealed partial class ScriptSession : IDisposable
         Options = options ?? new SessionOptions();
         ConsoleRouter.Install();
         ValueFormatter.EnsureRegistered();
-        scriptOptions = ScriptOptions.Default
-            .WithReferences(references.Value)
-            .WithImports(DefaultImports)
-            .WithLanguageVersion(LanguageVersion.Latest)
-            .WithOptimizationLevel(OptimizationLevel.Release)
-            .WithAllowUnsafe(true)
-            .WithEmitDebugInformation(true)
+        scriptOptions = BaseOptions()
             .WithMetadataResolver(ScriptMetadataResolver.Default.WithBaseDirectory(Options.WorkingDirectory))
             .WithSourceResolver(ScriptSourceResolver.Default.WithBaseDirectory(Options.WorkingDirectory));
         _ = WarmUpAsync();
@@ -354,6 +348,15 @@ public sealed partial class ScriptSession : IDisposable
     /// library, TorchSharp, Plotly.NET, Microsoft.Data.Analysis, Formatting…), but not the host's own assemblies
     /// (a test runner's, the CLI's).
     /// </summary>
+    /// <summary>What every submission compiles with: the references, default imports, language and emit settings.</summary>
+    private static ScriptOptions BaseOptions() => ScriptOptions.Default
+        .WithReferences(references.Value)
+        .WithImports(DefaultImports)
+        .WithLanguageVersion(LanguageVersion.Latest)
+        .WithOptimizationLevel(OptimizationLevel.Release)
+        .WithAllowUnsafe(true)
+        .WithEmitDebugInformation(true);
+
     private static readonly Lazy<Task> warmUp = new(() => Task.WhenAll(
         Task.Factory.StartNew(WarmUp, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default),
         Task.Run(ValueFormatter.WarmUp),
@@ -379,8 +382,7 @@ public sealed partial class ScriptSession : IDisposable
     {
         try
         {
-            var options = ScriptOptions.Default.WithReferences(references.Value).WithImports(DefaultImports)
-                .WithLanguageVersion(LanguageVersion.Latest).WithOptimizationLevel(OptimizationLevel.Release).WithEmitDebugInformation(true);
+            var options = BaseOptions();
             const string first = """
                 using MLCourse;
                 using TorchSharp;

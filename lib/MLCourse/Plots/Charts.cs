@@ -59,7 +59,7 @@ public static class Charts
                                       bool sharedScale = false, bool diverging = false, int pixelSize = 3)
     {
         using var scope = TorchSharp.torch.NewDisposeScope();
-        var x = images.detach().cpu().to_type(TorchSharp.torch.ScalarType.Float64).contiguous();
+        var x = images.detach().cpu().to_type(TorchSharp.torch.ScalarType.Float64);
         if (x.dim() == 4 && x.shape[1] == 1) x = x.squeeze(1);
         if (x.dim() == 2) x = x.unsqueeze(0);
         if (x.dim() != 3)
