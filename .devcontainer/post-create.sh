@@ -29,9 +29,16 @@ if has_verb kernel && command -v jupyter >/dev/null 2>&1; then
   # The kernel runs from a ReadyToRun publish (Roslyn and the engine precompiled): a fresh kernel's first cells
   # compile about twice as fast as from the plain build (docs/performance.md). Re-run this script after pulling.
   rid="$(dotnet --info | awk '/^ *RID:/ { print $2; exit }')"
-  dotnet publish lib/MLCourse.Cli -c Release -r "$rid" --self-contained false -p:PublishReadyToRun=true \
-    -o artifacts/kernel -v quiet -nologo
-  dotnet artifacts/kernel/MLCourse.Cli.dll kernel install --user
+  # If the publish fails (a full disk, an unusual platform), the kernel runs from the plain build instead.
+  if dotnet publish lib/MLCourse.Cli -c Release -r "$rid" --self-contained false -p:PublishReadyToRun=true \
+       -o artifacts/kernel -v quiet -nologo > artifacts/kernel-publish.log 2>&1; then
+    dotnet artifacts/kernel/MLCourse.Cli.dll kernel install --user
+  else
+    echo "  The ReadyToRun publish failed (see artifacts/kernel-publish.log; the last lines follow)."
+    grep -E "error" artifacts/kernel-publish.log | sed -E 's/ \[[^]]*\]$//' | sort -u | tail -n 5 | sed 's/^/    /'
+    echo "  Installing the kernel from the plain build; it works the same, its first cells compile more slowly."
+    mlcourse kernel install --user
+  fi
 else
   echo "  skipped: needs the 'kernel' verb and Jupyter (python3-jupyter-client)."
 fi
