@@ -17,6 +17,5 @@ var root = new RootCommand("mlcourse: the C# deep-learning workbook's command li
     BenchCommand.Create(),
 };
 int code = await root.Parse(args).InvokeAsync();
-// A cell stopped by its timeout may still be spinning on a background thread: leave without waiting for it.
-Console.Out.Flush();
-Environment.Exit(code);
+// A cell stopped by its timeout may still be running on a background thread: leave without waiting for it.
+MLCourse.Notebooks.ProcessExit.Now(code);

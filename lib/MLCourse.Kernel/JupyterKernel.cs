@@ -441,7 +441,7 @@ public sealed class JupyterKernel : IDisposable
             if (!gone) continue;
             Log("the process that started the kernel is gone; exiting");
             log.Flush();
-            Environment.Exit(0);
+            ProcessExit.Now(0);
         }
     }
 

@@ -32,7 +32,7 @@ public sealed record CompletionList(int Start, int End, IReadOnlyList<Completion
 /// <summary>Editor services on top of the session: is-complete, completions and inspection (the Jupyter kernel uses them).</summary>
 public sealed partial class ScriptSession
 {
-    private static readonly CSharpParseOptions scriptParseOptions =
+    internal static readonly CSharpParseOptions ScriptParseOptions =
         CSharpParseOptions.Default.WithKind(SourceCodeKind.Script).WithLanguageVersion(LanguageVersion.Latest);
 
     /// <summary>
@@ -41,7 +41,7 @@ public sealed partial class ScriptSession
     /// </summary>
     public static SubmissionState CheckSubmission(string code)
     {
-        var tree = CSharpSyntaxTree.ParseText(Magics.Parse(code).Code, scriptParseOptions);
+        var tree = CSharpSyntaxTree.ParseText(Magics.Parse(code).Code, ScriptParseOptions);
         if (!SyntaxFactory.IsCompleteSubmission(tree)) return SubmissionState.Incomplete;
         return tree.GetDiagnostics().Any(d => d.Severity == DiagnosticSeverity.Error) ? SubmissionState.Invalid : SubmissionState.Complete;
     }

@@ -29,7 +29,7 @@ public enum CellStatus
     Ok,
     /// <summary>Did not compile, or threw.</summary>
     Error,
-    /// <summary>Ran longer than the cell timeout; the session cannot run more cells.</summary>
+    /// <summary>Ran longer than the cell timeout and was stopped (see <see cref="ScriptSession.IsBroken"/> for whether it did stop).</summary>
     TimedOut,
     /// <summary>Stopped by an interrupt.</summary>
     Interrupted,
@@ -117,8 +117,23 @@ public sealed partial class ScriptSession : IDisposable
     /// <summary>The options the session was created with.</summary>
     public SessionOptions Options { get; }
 
-    /// <summary>True after a cell timed out: its thread may still run, so the session takes no more cells.</summary>
+    /// <summary>
+    /// True after a cell timed out and did not stop when asked (its thread is still inside native code or a loop
+    /// that swallows the interrupt): it may still change the state, so the session takes no more cells.
+    /// </summary>
     public bool IsBroken { get; private set; }
+
+    /// <summary>How long a timed-out cell gets to stop after its interrupt before the session gives it up.</summary>
+    public static TimeSpan StopGrace { get; set; } = TimeSpan.FromSeconds(5);
+
+    private static int runaway;
+
+    /// <summary>
+    /// Cells in this process that timed out, did not stop, and are still running on their threads. While there are
+    /// any, leave the process with <see cref="ProcessExit.Now"/>: native libraries' exit handlers (libtorch's) crash
+    /// under a thread that is still using them.
+    /// </summary>
+    public static int RunawayCells => Volatile.Read(ref runaway);
 
     /// <summary>Number of cells executed so far.</summary>
     public int ExecutionCount => executionCount;
@@ -179,23 +194,45 @@ public sealed partial class ScriptSession : IDisposable
         running = interrupt;
         var context = new CellContext(sink, interrupt.Token);
         var done = new TaskCompletionSource<CellResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool polled = false;
+        var registration = interrupt.Token.Register(() => { CellInterrupt.Requested(); polled = true; });
         var thread = new Thread(() =>
         {
             CellContext.Current = context;
             try { done.SetResult(Run(magic.Code, label, count, sink, clock, interrupt.Token)); }
             catch (Exception e) { done.SetException(e); }
-            finally { CellContext.Current = null; }
+            finally
+            {
+                CellContext.Current = null;
+                registration.Dispose();
+                if (polled) CellInterrupt.Ended();
+                finished.SetResult();
+            }
         }, maxStackSize: 64 * 1024 * 1024) { IsBackground = true, Name = $"{Options.Name} {label}" };
         thread.Start();
 
         var timeout = Options.CellTimeout is { } t ? Task.Delay(t, CancellationToken.None) : Task.Delay(Timeout.Infinite, CancellationToken.None);
-        if (await Task.WhenAny(done.Task, timeout).ConfigureAwait(false) != done.Task)
+        if (await Task.WhenAny(finished.Task, timeout).ConfigureAwait(false) != finished.Task)
         {
-            IsBroken = true;
             running = null;
             interrupt.Cancel();
-            string message = $"the cell ran longer than the {Options.CellTimeout!.Value.TotalSeconds:0.#} s cell timeout and was stopped "
-                             + "(an endless loop? raise the limit with --timeout SECONDS).";
+            bool stopped = await Task.WhenAny(finished.Task, Task.Delay(StopGrace)).ConfigureAwait(false) == finished.Task;
+            string limit = $"the cell ran longer than the {Options.CellTimeout!.Value.TotalSeconds:0.#} s cell timeout";
+            string message;
+            if (stopped)
+            {
+                interrupt.Dispose();
+                message = $"{limit} and was stopped (an endless loop? raise the limit with --timeout SECONDS).";
+            }
+            else
+            {
+                IsBroken = true;
+                Interlocked.Increment(ref runaway);
+                _ = finished.Task.ContinueWith(_ => Interlocked.Decrement(ref runaway), TaskScheduler.Default);
+                message = $"{limit} and did not stop when asked (it is inside a long native call, or catches the interrupt); "
+                          + "no more cells can run in this session (raise the limit with --timeout SECONDS).";
+            }
             var error = new ErrorOutput("TimeoutException", message, [$"{Options.Name}: {label}: {message}"]);
             return new CellResult(CellStatus.TimedOut, count, error, null, clock.Elapsed);
         }
@@ -237,7 +274,7 @@ public sealed partial class ScriptSession : IDisposable
     {
         var options = scriptOptions.WithFilePath($"{Options.Name} {label}");
         // A stream (not a string) gives the source an encoding, which debug information (line numbers) needs.
-        using var text = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(code));
+        using var text = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(LoopPolls.Instrument(code, ScriptParseOptions)));
         Script<object> script = state is null
             ? CSharpScript.Create(text, options)
             : state.Script.ContinueWith<object>(text, options);

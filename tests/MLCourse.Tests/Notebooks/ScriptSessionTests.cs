@@ -153,13 +153,57 @@ public class ScriptSessionTests
     }
 
     [Fact]
-    public async Task An_endless_loop_is_stopped_by_the_cell_timeout()
+    public async Task An_endless_loop_is_stopped_by_the_cell_timeout_and_the_session_goes_on()
     {
         using var quick = new ScriptSession(new SessionOptions { CellTimeout = TimeSpan.FromSeconds(1) });
-        var result = await quick.ExecuteAsync("while (true) { }", new OutputCollector(), "cell 3");
+        await quick.ExecuteAsync("long spins = 0;", new OutputCollector());
+        var result = await quick.ExecuteAsync("while (true) { spins++; }", new OutputCollector(), "cell 3");
         Assert.Equal(CellStatus.TimedOut, result.Status);
-        Assert.Contains("timeout", result.Diagnosis);
+        Assert.Contains("timeout and was stopped", result.Diagnosis);
+        Assert.False(quick.IsBroken);
+        var sink = new OutputCollector();
+        Assert.Equal(CellStatus.Ok, (await quick.ExecuteAsync("spins > 0", sink)).Status);
+        Assert.Equal("True", Plain(sink.Outputs.Single()));
+    }
+
+    [Fact]
+    public async Task A_cell_that_ignores_its_timeout_breaks_the_session_with_a_clear_message()
+    {
+        // A blocking call with no loop to poll in stands for a long native call.
+        using var quick = new ScriptSession(new SessionOptions { CellTimeout = TimeSpan.FromMilliseconds(300) });
+        var result = await quick.ExecuteAsync("System.Threading.Thread.Sleep(8000);", new OutputCollector(), "cell 1");
+        Assert.Equal(CellStatus.TimedOut, result.Status);
+        Assert.Contains("did not stop when asked", result.Diagnosis);
         Assert.True(quick.IsBroken);
+        Assert.True(ScriptSession.RunawayCells >= 1);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => quick.ExecuteAsync("1", new OutputCollector()));
+    }
+
+    [Theory]
+    [InlineData("for (int i = 0; ; i++) { }")]
+    [InlineData("foreach (var i in Enumerable.Range(0, int.MaxValue)) { }")]
+    [InlineData("var (a, b) = (0, 1); while (a < b) a = b - 1;")]
+    [InlineData("do { } while (true);")]
+    [InlineData("void Spin() { for (;;) ; }\nSpin();")]
+    public async Task Interrupt_stops_any_loop_a_cell_writes(string loop)
+    {
+        var running = session.ExecuteAsync(loop, new OutputCollector());
+        await Task.Delay(300);
+        session.Interrupt();
+        var result = await running.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(CellStatus.Interrupted, result.Status);
+        var (_, outputs) = await Run("1 + 1");
+        Assert.Equal("2", Plain(outputs.Single()));
+    }
+
+    [Fact]
+    public async Task Errors_inside_loops_keep_their_lines()
+    {
+        var (compile, _) = await Run("for (int i = 0; i < 3; i++)\n{\n    var y = undefinedName;\n}");
+        Assert.StartsWith("line 3:", compile.Diagnosis);
+        var (runtime, _) = await Run("for (int i = 0; i < 3; i++)\n    if (i == 2)\n        throw new Exception(\"boom\");");
+        Assert.Equal(CellStatus.Error, runtime.Status);
+        Assert.Equal(3, runtime.Line);
     }
 
     [Fact]
