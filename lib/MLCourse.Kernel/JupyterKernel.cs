@@ -332,8 +332,8 @@ public sealed class JupyterKernel : IDisposable
             ["pygments_lexer"] = "csharp",
             ["codemirror_mode"] = "text/x-csharp",
         },
-        ["banner"] = $"MLCourse C# kernel on .NET {Environment.Version} (Roslyn scripting). Interrupt stops library loops "
-                     + "(training, progress bars) at their next step; a cell in a tight loop of its own is stopped only by a restart.",
+        ["banner"] = $"MLCourse C# kernel on .NET {Environment.Version} (Roslyn scripting). Interrupt stops any loop at its "
+                     + "next step; a cell inside one long native call (a huge matrix product) is stopped only by a restart.",
         ["help_links"] = new JsonArray(),
         ["debugger"] = false,
     };

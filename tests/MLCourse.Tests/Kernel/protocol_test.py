@@ -173,13 +173,16 @@ def main():
                 System.Threading.Thread.Sleep(10);
             }
             """)
+        def wait_for_progress(msg_id):
+            deadline = time.time() + TIMEOUT
+            while time.time() < deadline:
+                msg = kc.get_iopub_msg(timeout=TIMEOUT)
+                if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "update_display_data":
+                    return True
+            return False
+
         msg_id = kc.execute(loop)
-        saw_progress = False
-        deadline = time.time() + TIMEOUT
-        while not saw_progress and time.time() < deadline:
-            msg = kc.get_iopub_msg(timeout=TIMEOUT)
-            saw_progress = msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "update_display_data"
-        check(saw_progress, "a running progress bar updates its display in place")
+        check(wait_for_progress(msg_id), "a running progress bar updates its display in place")
         started = time.time()
         km.interrupt_kernel()
         reply, out = collect(kc, msg_id)
@@ -188,15 +191,29 @@ def main():
         reply, out = run(kc, "steps > 0 && steps < 2000")
         check(of_type(out, "execute_result")[0]["data"]["text/plain"] == "True", "the kernel runs cells after the interrupt")
 
-        # SIGINT (what a terminal client sends) interrupts too.
+        # SIGINT (what a terminal client sends) interrupts too. It is sent once the loop runs: a signal that comes
+        # while no cell runs interrupts nothing, as in IPython.
         msg_id = kc.execute(loop)
-        time.sleep(1.0)
+        wait_for_progress(msg_id)
         km.signal_kernel(signal.SIGINT)
         reply, out = collect(kc, msg_id)
         check(reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt", "SIGINT stops the loop at its next step", str(reply))
 
-        # A tight loop of the cell's own ignores interrupts: the kernel says so, and a restart stops it.
-        msg_id = kc.execute("while (true) { }")
+        # A tight loop of the cell's own stops too: the engine put an interrupt check into its body.
+        msg_id = kc.execute('long spins = 0; Console.WriteLine("spinning"); while (true) { spins++; }')
+        deadline = time.time() + TIMEOUT
+        while time.time() < deadline:
+            msg = kc.get_iopub_msg(timeout=TIMEOUT)
+            if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "stream":
+                break
+        km.interrupt_kernel()
+        reply, out = collect(kc, msg_id)
+        check(reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt", "interrupt stops a tight loop of the cell's own", str(reply))
+        reply, out = run(kc, "spins > 0")
+        check(of_type(out, "execute_result")[0]["data"]["text/plain"] == "True", "the loop's variables survive the interrupt")
+
+        # A blocking call with no loop to check in ignores interrupts: the kernel says so, and a restart stops it.
+        msg_id = kc.execute("System.Threading.Thread.Sleep(600_000);")
         time.sleep(0.5)
         km.interrupt_kernel()
         note = ""
@@ -211,7 +228,7 @@ def main():
         km.restart_kernel(now=False)
         kc.wait_for_ready(timeout=TIMEOUT)
         check(not os.path.exists(f"/proc/{old_pid}") or "zombie" in open(f"/proc/{old_pid}/status").read().lower(),
-              f"restart stops a kernel stuck in a tight loop ({time.time() - started:.1f} s)")
+              f"restart stops a kernel stuck in a blocking call ({time.time() - started:.1f} s)")
         reply, out = run(kc, "x")
         check(reply["status"] == "error" and reply["execution_count"] == 1, "after a restart the session starts afresh", str(reply))
 
