@@ -11,7 +11,7 @@ namespace MLCourse.Grading;
 /// </summary>
 public static class GradeWorker
 {
-    /// <summary>Exit code after a cell or check timed out: the session is broken, the grader starts a new worker.</summary>
+    /// <summary>Exit code after a cell or check timed out: the grader starts a new worker that skips it.</summary>
     public const int BrokenExitCode = 3;
 
     /// <summary>Runs the worker on the process's standard input and output; returns the exit code.</summary>
@@ -48,7 +48,8 @@ public static class GradeWorker
             var result = await session.ExecuteAsync(cell.Source, new OutputCollector(), $"cell {i + 1}");
             channel.Send("cell-end", new CellEvent(i + 1, result.Status.ToString(), result.Error?.Name,
                                                    result.Error is null ? null : result.Diagnosis, result.Elapsed.TotalSeconds));
-            if (session.IsBroken) return BrokenExitCode;
+            // A timed-out cell is skipped as a whole, even when it stopped: the grader runs the notebook again without it.
+            if (result.Status == CellStatus.TimedOut) return BrokenExitCode;
         }
 
         for (int q = 0; q < config.Checks.Length; q++)

@@ -52,6 +52,11 @@ def of_type(outputs, kind):
 
 
 def main():
+    # A process started in the background by a non-interactive shell (as CI may start the tests) inherits SIGINT as
+    # ignored, and an ignored signal stays ignored across exec, so the kernel could never see the SIGINT checked below.
+    # A terminal client runs in the foreground; give the kernel the same start by handling SIGINT here (handlers, unlike
+    # "ignore", are reset to the default in a child).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     km = KernelManager(kernel_name=KERNEL)
     km.start_kernel()
     kc = km.client()
