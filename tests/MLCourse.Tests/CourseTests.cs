@@ -33,7 +33,15 @@ public class CourseTests
     [InlineData(null, false)]
     public void Quick_mode_reads_the_environment_flag(string? value, bool expected) =>
         Assert.Equal(expected, Course.IsTruthy(value));
+}
 
+/// <summary>Tests of torch's global generator: no other test may draw from it meanwhile.</summary>
+[CollectionDefinition(nameof(GlobalGenerator), DisableParallelization = true)]
+public sealed class GlobalGenerator;
+
+[Collection(nameof(GlobalGenerator))]
+public class SeedingTests
+{
     [Fact]
     public void Seeding_makes_random_tensors_repeat()
     {
