@@ -35,7 +35,8 @@ public sealed record GanConfig(int LatentSize = 64, int Width = 32, int Classes 
         long w = Width, w2 = 2L * Width, inC = 1 + Classes;
         return inC * w * 16 + w                  // Conv2d(1 + classes → W, 4×4)
              + w * w2 * 16 + w2                  // Conv2d(W → 2W, 4×4)
-             + w2 * 49 + 1;                      // Linear(2W·7·7 → 1)
+             + w2 * 49 + 1                       // Linear(2W·7·7 → 1)
+             + Classes * w2 * 49;                // Embedding(classes → 2W·7·7), the label projection
     }
 }
 
@@ -102,8 +103,11 @@ public sealed class GanGenerator : nn.Module<Tensor, Tensor>
 
 /// <summary>
 /// The discriminator (判别器) of a DCGAN for 28×28 images: two 4×4 convolutions with stride 2 (28 → 14 → 7) and leaky
-/// ReLUs, then a linear layer to one logit: large for "real", small for "generated". For a conditional GAN the one-hot
-/// class enters as extra constant input channels, so the discriminator judges "a real image of this class".
+/// ReLUs, then a linear layer to one logit: large for "real", small for "generated". For a conditional GAN the class
+/// enters twice, so the discriminator judges "a real image of this class": as extra constant input channels (one-hot),
+/// and as a projection (Miyato &amp; Koyama, 2018): the logit gains ⟨e_y, h⟩, the dot product of a learned embedding of
+/// the class with the image's features h. With the channels alone, the chapter's conditional GAN still ignored the
+/// label after an epoch; chapter 11 shows the difference the projection makes.
 /// Introduced in chapter 11 (GAN).
 /// </summary>
 public sealed class GanDiscriminator : nn.Module<Tensor, Tensor>
@@ -111,6 +115,7 @@ public sealed class GanDiscriminator : nn.Module<Tensor, Tensor>
     private readonly nn.Module<Tensor, Tensor> conv1;
     private readonly nn.Module<Tensor, Tensor> conv2;
     private readonly nn.Module<Tensor, Tensor> head;
+    private readonly TorchSharp.Modules.Embedding? classEmbedding;
 
     /// <summary>Builds the discriminator described by <paramref name="config"/>.</summary>
     public GanDiscriminator(GanConfig? config = null) : base("GanDiscriminator")
@@ -120,6 +125,7 @@ public sealed class GanDiscriminator : nn.Module<Tensor, Tensor>
         conv1 = nn.Conv2d(1 + config.Classes, w, 4, stride: 2, padding: 1);   // 28 → 14
         conv2 = nn.Conv2d(w, 2 * w, 4, stride: 2, padding: 1);                // 14 → 7
         head = nn.Linear(2 * w * 7 * 7, 1);
+        if (config.Classes > 0) classEmbedding = nn.Embedding(config.Classes, 2 * w * 7 * 7);
         RegisterComponents();
     }
 
@@ -130,7 +136,9 @@ public sealed class GanDiscriminator : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor images)
     {
         if (Config.Classes > 0) throw new InvalidOperationException("A conditional discriminator needs labels: call Judge(images, labels).");
-        return Score(images);
+        using var features = Features(images);
+        using var logit = head.call(features);                                                    // (B, 1)
+        return logit.squeeze(1);                                                                  // (B)
     }
 
     /// <summary>Logits (B) of images (B, 1, 28, 28) paired with classes <paramref name="labels"/> (B).</summary>
@@ -141,15 +149,17 @@ public sealed class GanDiscriminator : nn.Module<Tensor, Tensor>
         using var oneHot = nn.functional.one_hot(labels, Config.Classes).to(images.dtype);       // (B, classes)
         using var planes = oneHot.view(n, Config.Classes, 1, 1).expand(n, Config.Classes, 28, 28); // (B, classes, 28, 28)
         using var input = torch.cat([images, planes], 1);                                         // (B, 1 + classes, 28, 28)
-        return Score(input);
+        using var features = Features(input);                                                     // (B, 2W·49)
+        using var logit = head.call(features);                                                    // (B, 1)
+        using var embedded = classEmbedding!.call(labels);                                        // (B, 2W·49)
+        using var projection = (embedded * features).sum(1);                                      // (B) ⟨e_y, h⟩
+        return logit.squeeze(1) + projection;                                                     // (B)
     }
 
-    private Tensor Score(Tensor input)
+    private Tensor Features(Tensor input)
     {
         using var a = nn.functional.leaky_relu(conv1.call(input), 0.2);                           // (B, W, 14, 14)
         using var b = nn.functional.leaky_relu(conv2.call(a), 0.2);                               // (B, 2W, 7, 7)
-        using var flat = b.flatten(1);                                                            // (B, 2W·49)
-        using var logit = head.call(flat);                                                        // (B, 1)
-        return logit.squeeze(1);                                                                  // (B)
+        return b.flatten(1);                                                                      // (B, 2W·49)
     }
 }

@@ -44,6 +44,8 @@ public class GanTests
         Assert.Equal(new long[] { 3, 1, 28, 28 }, images.shape);
         using var logits = D.Judge(images, labels);
         Assert.Equal(new long[] { 3 }, logits.shape);
+        using var otherLabels = torch.tensor(new long[] { 1, 4, 2 });
+        Assert.False(logits.allclose(D.Judge(images, otherLabels)), "the label must change the judgement of the same image");
         Assert.Throws<InvalidOperationException>(() => G.call(torch.randn(3, 8)));
         Assert.Throws<InvalidOperationException>(() => D.call(images));
     }
