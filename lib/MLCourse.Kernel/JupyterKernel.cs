@@ -142,8 +142,9 @@ public sealed class JupyterKernel : IDisposable
         {
             if (!ReferenceEquals(running, current)) return;
             current.Sink.Add(new StreamOutput("stderr",
-                $"The cell is still running {options.InterruptGrace.TotalSeconds:0} s after the interrupt: it is in a loop of its own that does "
-                + "not check for interrupts (library loops such as Progress.Range and the trainer do). Restart the kernel to stop it.\n"));
+                $"The cell is still running {options.InterruptGrace.TotalSeconds:0} s after the interrupt: it is inside one long call that "
+                + "does not return to C# (a huge tensor operation, a blocking wait), or it catches the interrupt and carries on. "
+                + "Restart the kernel to stop it.\n"));
         }, TaskScheduler.Default);
     }
 
