@@ -22,7 +22,6 @@ internal static class LoopPolls
     /// <summary>The cell's code with polls in its loops, or the code unchanged when it has no loops or does not parse.</summary>
     public static string Instrument(string code, CSharpParseOptions options)
     {
-        if (!MayHaveLoop(code)) return code;
         var tree = CSharpSyntaxTree.ParseText(code, options);
         var root = tree.GetRoot();
         // Code with syntax errors is compiled as written, so that its diagnostics point at what the student typed.
@@ -51,11 +50,6 @@ internal static class LoopPolls
         if (changes.Count == 0) return code;
         return SourceText.From(code).WithChanges(changes).ToString();
     }
-
-    /// <summary>A cheap test before parsing: most cells have no loop keyword at all.</summary>
-    private static bool MayHaveLoop(string code) =>
-        code.Contains("for", StringComparison.Ordinal) || code.Contains("while", StringComparison.Ordinal)
-        || code.Contains("do", StringComparison.Ordinal);
 }
 
 /// <summary>
@@ -69,10 +63,8 @@ public static class CellInterrupt
     /// <summary>Throws when the cell running on this thread (or that started this task) has been interrupted.</summary>
     public static void Poll()
     {
-        if (Volatile.Read(ref pending) != 0) Check();
+        if (Volatile.Read(ref pending) != 0) Interactive.ThrowIfInterrupted();
     }
-
-    private static void Check() => CellContext.Current?.Interrupted.ThrowIfCancellationRequested();
 
     /// <summary>Counts a cell whose interrupt was requested and that has not ended yet (polls take the slow path).</summary>
     internal static void Requested() => Interlocked.Increment(ref pending);

@@ -380,11 +380,6 @@ public sealed partial class ScriptSession : IDisposable
         return $"{type}.{method.Name}";
     }
 
-    /// <summary>
-    /// The framework plus everything the engine carries (the closure of the engine's references: the course
-    /// library, TorchSharp, Plotly.NET, Microsoft.Data.Analysis, Formatting…), but not the host's own assemblies
-    /// (a test runner's, the CLI's).
-    /// </summary>
     /// <summary>What every submission compiles with: the references, default imports, language and emit settings.</summary>
     private static ScriptOptions BaseOptions() => ScriptOptions.Default
         .WithReferences(references.Value)
@@ -463,6 +458,11 @@ public sealed partial class ScriptSession : IDisposable
         }
     }
 
+    /// <summary>
+    /// The framework plus everything the engine carries (the closure of the engine's references: the course
+    /// library, TorchSharp, Plotly.NET, Microsoft.Data.Analysis, Formatting…), but not the host's own assemblies
+    /// (a test runner's, the CLI's).
+    /// </summary>
     private static ImmutableArray<MetadataReference> LoadReferences()
     {
         var tpa = (AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") as string ?? "")
