@@ -1,6 +1,3 @@
-using System.Net;
-using System.Text;
-using System.Text.RegularExpressions;
 using Microsoft.Data.Analysis;
 using Microsoft.DotNet.Interactive.Formatting;
 using MLCourse.Training;
@@ -14,13 +11,10 @@ namespace MLCourse.Notebooks;
 /// used), plus the workbook's own formatters: Plotly.NET charts as HTML that loads plotly.js, tensors as
 /// shape/dtype/device/values, DataFrames as HTML tables, progress bars as HTML.
 /// </summary>
-public static partial class ValueFormatter
+public static class ValueFormatter
 {
     private static readonly object gate = new();
     private static bool registered;
-
-    /// <summary>Where the chart HTML gets plotly.js from when the page has none yet.</summary>
-    public static string PlotlyCdn { get; set; } = "https://cdn.plot.ly/plotly-2.28.0.min";
 
     /// <summary>
     /// Registers the workbook's formatters once, and again after a cell called <c>Formatter.ResetToDefault()</c>
@@ -108,63 +102,14 @@ public static partial class ValueFormatter
         }
     }
 
-    /// <summary>Chart HTML that draws with plotly.js if the page has it, else loads it (require.js or a script tag) first.</summary>
-    public static string ChartHtml(GenericChart chart)
-    {
-        string html = PlotlyJson.Html(chart);
-        var call = RenderCall().Match(html);
-        if (!call.Success) return html;
-        string render = call.Groups["fn"].Value;
-        string loader =
-            $$"""
-            (function () {
-              var render = {{render}};
-              if (typeof window.Plotly !== 'undefined') { render(); return; }
-              if (typeof window.requirejs !== 'undefined' && typeof window.requirejs.config === 'function') {
-                window.requirejs.config({ paths: { plotly: '{{PlotlyCdn}}' } });
-                window.requirejs(['plotly'], function (p) { window.Plotly = p; render(); });
-                return;
-              }
-              var s = document.createElement('script');
-              s.src = '{{PlotlyCdn}}.js';
-              s.onload = render;
-              document.head.appendChild(s);
-            })();
-            """;
-        return html[..call.Index] + loader + html[(call.Index + call.Length)..];
-    }
+    /// <summary>Chart HTML that draws with plotly.js if the page has it, else loads it first (<see cref="Views.ChartHtml"/>).</summary>
+    public static string ChartHtml(GenericChart chart) => Views.ChartHtml(chart);
 
-    [GeneratedRegex(@"(?<fn>renderPlotly_[0-9a-f]+)\(\);")]
-    private static partial Regex RenderCall();
+    /// <summary>A tensor as text: shape, dtype, device, then the values (<see cref="Views.Tensor"/>).</summary>
+    public static string TensorText(torch.Tensor t) => Views.Tensor(t);
 
-    /// <summary>A tensor as text: shape, dtype, device, then the values (elided beyond a few per dimension).</summary>
-    public static string TensorText(torch.Tensor t)
-    {
-        if (t.IsInvalid) return "tensor (disposed)";
-        string head = $"tensor [{string.Join(", ", t.shape)}] {t.dtype.ToString().ToLowerInvariant()} on {t.device}"
-                      + (t.requires_grad ? ", requires_grad" : "");
-        string values = t.numel() <= 10_000 ? t.ToString(TorchSharp.TensorStringStyle.Numpy) : "(values elided: more than 10,000 elements)";
-        return head + Environment.NewLine + values;
-    }
-
-    /// <summary>The first rows of a DataFrame as an HTML table.</summary>
-    public static string DataFrameHtml(DataFrame df, int maxRows = 20)
-    {
-        var sb = new StringBuilder("<table><thead><tr><th></th>");
-        foreach (var column in df.Columns) sb.Append("<th>").Append(WebUtility.HtmlEncode(column.Name)).Append("</th>");
-        sb.Append("</tr></thead><tbody>");
-        long rows = Math.Min(df.Rows.Count, maxRows);
-        for (long r = 0; r < rows; r++)
-        {
-            sb.Append("<tr><td><i>").Append(r).Append("</i></td>");
-            foreach (var column in df.Columns)
-                sb.Append("<td>").Append(WebUtility.HtmlEncode(Convert.ToString(column[r], System.Globalization.CultureInfo.InvariantCulture) ?? "")).Append("</td>");
-            sb.Append("</tr>");
-        }
-        sb.Append("</tbody></table>");
-        if (df.Rows.Count > maxRows) sb.Append($"<p>{df.Rows.Count} rows × {df.Columns.Count} columns (first {maxRows} shown)</p>");
-        return sb.ToString();
-    }
+    /// <summary>The first rows of a DataFrame as an HTML table (<see cref="Views.DataFrameHtml"/>).</summary>
+    public static string DataFrameHtml(DataFrame df, int maxRows = 20) => Views.DataFrameHtml(df, maxRows);
 }
 
 /// <summary>LaTeX to display as text/latex, as .NET Interactive's <c>LaTeXString</c>.</summary>

@@ -35,8 +35,10 @@ public static partial class NotebookLint
             {
                 firstCode = false;
                 if (!SetupReference().IsMatch(cell.Source))
-                    problems.Add($"{where}: the first code cell must load the library (#i \"nuget: ../artifacts/packages\" and #r \"nuget: MLCourse, …\").");
+                    problems.Add($"{where}: the first code cell must load the library (#r \"nuget: MLCourse, …\").");
             }
+            if (RelativeSource().Match(cell.Source) is { Success: true } relative)
+                problems.Add($"{where}: {relative.Value.Trim()} names a package source relative to the notebook, which .NET Interactive rejects (\"Invalid URI\"); the build installs MLCourse where #r \"nuget: MLCourse, …\" finds it without #i.");
             if (cell.Outputs.OfType<ErrorOutput>().Any())
                 problems.Add($"{where}: holds a stale error output; clear outputs before committing (mlcourse run shows the error).");
         }
@@ -46,4 +48,7 @@ public static partial class NotebookLint
 
     [GeneratedRegex("""^\s*#r\s+"nuget:\s*MLCourse\b""", RegexOptions.Multiline)]
     private static partial Regex SetupReference();
+
+    [GeneratedRegex("""^\s*#i\s+"nuget:\s*\.{1,2}[/\\][^"]*"\s*$""", RegexOptions.Multiline)]
+    private static partial Regex RelativeSource();
 }

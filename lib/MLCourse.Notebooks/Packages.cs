@@ -25,6 +25,30 @@ public static class Packages
         ["Microsoft.DotNet.Interactive.Formatting"] = typeof(Microsoft.DotNet.Interactive.Formatting.Formatter).Assembly,
     };
 
+    /// <summary>The TorchSharp backend package this engine was built with (TorchBackend in Directory.Build.props).</summary>
+    public static string TorchBackend { get; } =
+        typeof(Packages).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "TorchBackendPackage")?.Value
+        ?? "TorchSharp-cpu";
+
+    /// <summary>
+    /// The note for a cell that asks for a TorchSharp backend other than the one the engine carries (null when it asks
+    /// for the carried one, or for something else). The engine cannot swap native backends in a running process, so
+    /// the request is answered with the carried backend, and the note says so and how to switch.
+    /// </summary>
+    public static string? BackendNote(string requested, string carried)
+    {
+        bool isBackend = requested.StartsWith("TorchSharp-", StringComparison.OrdinalIgnoreCase)
+                         || requested.StartsWith("libtorch-", StringComparison.OrdinalIgnoreCase);
+        if (!isBackend || requested.StartsWith(carried, StringComparison.OrdinalIgnoreCase)) return null;
+        bool wantsCuda = requested.Contains("cuda", StringComparison.OrdinalIgnoreCase);
+        bool hasCuda = carried.Contains("cuda", StringComparison.OrdinalIgnoreCase);
+        if (wantsCuda == hasCuda) return null;
+        return wantsCuda
+            ? $"{requested}: this engine was built with {carried}, so TorchSharp runs on the CPU. To use a GPU, rebuild the "
+              + "workbook with the CUDA backend (`dotnet build -p:TorchBackend=cuda`, README \"GPU\") and restart the kernel.\n"
+            : $"{requested}: this engine was built with {carried}; it keeps that backend (the CPU is still usable through it).\n";
+    }
+
     /// <summary>The version of a carried package as NuGet spells it.</summary>
     public static string VersionOf(Assembly assembly)
     {
@@ -42,6 +66,7 @@ public static class Packages
         var toRestore = new List<PackageRequest>();
         foreach (var request in magic.Packages)
         {
+            if (BackendNote(request.Name, TorchBackend) is { } note) sink.Add(new StreamOutput("stderr", note));
             if (!Carried.TryGetValue(request.Name, out var assembly))
             {
                 toRestore.Add(request);

@@ -62,8 +62,8 @@ public static class Course
             case "cuda" or "gpu":
                 if (!cudaAvailable)
                     throw new InvalidOperationException(
-                        "MLCOURSE_DEVICE=cuda but no CUDA device is usable: install an NVIDIA driver and reference "
-                        + "TorchSharp-cuda-linux (or -windows) instead of TorchSharp-cpu, or set MLCOURSE_DEVICE=cpu.");
+                        "MLCOURSE_DEVICE=cuda but no CUDA device is usable: install an NVIDIA driver and build the workbook "
+                        + "with the CUDA backend (dotnet build -p:TorchBackend=cuda; README \"GPU\"), or set MLCOURSE_DEVICE=cpu.");
                 return DeviceType.CUDA;
             default:
                 throw new ArgumentException($"MLCOURSE_DEVICE must be 'cpu', 'cuda' or 'auto', not '{requested}'.");

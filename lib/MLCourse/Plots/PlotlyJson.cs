@@ -5,7 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Plotly.NET;
 
-namespace MLCourse.Notebooks;
+namespace MLCourse.Plots;
 
 /// <summary>
 /// Writes a Plotly.NET chart's data, layout and config as JSON, fast. Plotly.NET's own serializer (Newtonsoft over

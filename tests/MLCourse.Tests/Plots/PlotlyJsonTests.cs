@@ -1,11 +1,10 @@
 using System.Text.Json.Nodes;
 using MLCourse.Classic;
-using MLCourse.Notebooks;
 using MLCourse.Plots;
 using Plotly.NET;
 using TorchSharp;
 
-namespace MLCourse.Tests.Notebooks;
+namespace MLCourse.Tests.Plots;
 
 /// <summary>The engine's fast chart JSON means the same as Plotly.NET's own (Newtonsoft) serialization.</summary>
 public class PlotlyJsonTests

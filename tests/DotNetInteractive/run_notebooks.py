@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""Runs workbook notebooks in the real .NET Interactive C# kernel over the Jupyter protocol (nbclient), in quick mode,
+and compares every chapter's outputs with the workbook's own engine, cell by cell.
+
+    run_notebooks.py --out DIR [--jobs N] [--engine-cli PATH/MLCourse.Cli.dll] NOTEBOOK...
+
+Exit code 0 when every notebook ran without an unexpected error cell and, when --engine-cli is given, every difference
+between the two engines' text outputs is one the README's compatibility table lists (see NORMALISE and KNOWN below).
+The kernel is `dotnet interactive jupyter` (the pinned local tool, .config/dotnet-tools.json, or a global install),
+started from a kernelspec this script writes into a temporary JUPYTER_PATH, so a user's own kernelspecs do not matter.
+"""
+import argparse, concurrent.futures, json, os, re, subprocess, sys, tempfile, time
+
+KERNEL = "dotnet-interactive-ci"
+
+# Outputs only .NET Interactive produces, by design (README, compatibility table): its package-restore report and
+# script in the setup cell, the extension loader's notes, and compiler warnings it prints for references that the
+# .NET SDK's builds suppress (CS1701/CS1702: TorchSharp is built against .NET 8's System.Runtime.Numerics).
+DNI_ONLY = [
+    re.compile(r"^Loading extensions from `"),
+    re.compile(r"Installed Packages"),
+    re.compile(r"dotnet-interactive-this-cell"),
+]
+WARNING_LINE = re.compile(r"^\s*(\(\d+,\d+\): )?warning CS170[12]: .*$", re.M)
+NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
+TIMING = [
+    re.compile(r"\[\d\d:\d\d(?::\d\d)?<\d\d:\d\d(?::\d\d)?(?:, [^\]]*)?\]"),    # progress bar elapsed<left, rate
+    re.compile(r"\b\d+(?:\.\d+)?\s?(?:ms|s|min|it/s|steps/s|images/s|samples/s)\b"),
+    re.compile(r"\b\d+(?:\.\d+)? (?:seconds|second|minutes)\b"),
+]
+
+
+def kernelspec_dir():
+    root = tempfile.mkdtemp(prefix="dni-kernels-")
+    folder = os.path.join(root, "kernels", KERNEL)
+    os.makedirs(folder)
+    spec = {"argv": ["dotnet", "interactive", "jupyter", "--default-kernel", "csharp", "{connection_file}",
+                     "--http-port-range", "2048-3000"],
+            "display_name": ".NET (C#) for the workbook's CI", "language": "C#"}
+    with open(os.path.join(folder, "kernel.json"), "w") as f:
+        json.dump(spec, f)
+    return root
+
+
+def execute_one(path, out_dir, cell_timeout):
+    """Runs one notebook in its own process (nbclient), writes the executed copy; returns (path, seconds, problems)."""
+    import nbformat
+    from nbclient import NotebookClient
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, kernel_name=KERNEL, timeout=cell_timeout, startup_timeout=300, allow_errors=True,
+                            resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}})
+    start = time.time()
+    try:
+        client.execute()
+    except Exception as e:  # a dead kernel, a timeout: the notebook fails, the batch goes on
+        problems = [f"execution stopped: {type(e).__name__}: {str(e).strip()[:500]}"]
+    else:
+        problems = []
+    nbformat.write(nb, os.path.join(out_dir, os.path.basename(path)))
+    exercise = os.path.basename(os.path.dirname(os.path.abspath(path))) == "exercises"
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") != "error":
+                continue
+            message = f"{output.get('ename', '')}: {output.get('evalue', '')}".strip()
+            if exercise and "NotImplementedException" in message:
+                continue  # an exercise's stub, as released: the student's part
+            problems.append(f"cell {index}: {message[:600]}")
+    return path, time.time() - start, problems
+
+
+def normalise_text(text):
+    text = WARNING_LINE.sub("", text)
+    for pattern in TIMING:
+        text = pattern.sub("<time>", text)
+    return "\n".join(line.rstrip() for line in text.strip().splitlines() if line.strip())
+
+
+def cell_outputs(cell):
+    """A code cell's outputs as comparable items: ('text', s) for streams and text results, ('chart',) and ('table',)."""
+    items, stream = [], []
+
+    def flush():
+        if stream:
+            text = normalise_text("".join(stream))
+            if text:
+                items.append(("text", text))
+            stream.clear()
+
+    for output in cell.get("outputs", []):
+        kind = output.get("output_type")
+        if kind == "stream":
+            if output.get("name") == "stdout" or normalise_text(output.get("text", "")):
+                stream.append(output.get("text", ""))
+            continue
+        flush()
+        if kind == "error":
+            items.append(("error", output.get("ename", "")))
+            continue
+        data = output.get("data", {})
+        html = data.get("text/html", "")
+        html = "".join(html) if isinstance(html, list) else html
+        plain = data.get("text/plain", "")
+        plain = "".join(plain) if isinstance(plain, list) else plain
+        if any(p.search(html) or p.search(plain) for p in DNI_ONLY):
+            continue
+        if "Plotly.newPlot" in html:
+            items.append(("chart",))
+        elif "<progress" in html:
+            items.append(("progress", normalise_text(plain)))
+        elif "<table" in html:
+            items.append(("table",))
+        elif plain:
+            items.append(("text", normalise_text(plain)))
+        elif html:
+            items.append(("html",))
+    flush()
+    return items
+
+
+def numbers_close(a, b, rel, abs_):
+    """Same text with every number within the tolerance (both engines run the same seeds; threads may reorder sums)."""
+    na, nb_ = NUMBER.findall(a), NUMBER.findall(b)
+    if NUMBER.sub("#", a) != NUMBER.sub("#", b) or len(na) != len(nb_):
+        return False
+    return all(abs(float(x) - float(y)) <= max(abs_, rel * max(abs(float(x)), abs(float(y)))) for x, y in zip(na, nb_))
+
+
+def compare(ours_path, theirs_path, rel, abs_):
+    import nbformat
+    ours, theirs = nbformat.read(ours_path, as_version=4), nbformat.read(theirs_path, as_version=4)
+    differences = []
+    code = [(i, a, b) for i, (a, b) in enumerate(zip(ours.cells, theirs.cells)) if a.cell_type == "code"]
+    for index, a, b in code[1:]:  # the setup cell differs by design (package restore reports)
+        oa, ob = cell_outputs(a), cell_outputs(b)
+        if len(oa) != len(ob):
+            differences.append(f"cell {index}: {len(oa)} output(s) in the workbook's engine, {len(ob)} in .NET Interactive:"
+                               f"\n    ours:   {oa!r:.400}\n    theirs: {ob!r:.400}")
+            continue
+        for x, y in zip(oa, ob):
+            same = x == y or (x[0] == y[0] and len(x) == 2 and numbers_close(x[1], y[1], rel, abs_))
+            if not same:
+                differences.append(f"cell {index}:\n    ours:   {x!r:.400}\n    theirs: {y!r:.400}")
+    return differences
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("notebooks", nargs="+")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--cell-timeout", type=int, default=600)
+    parser.add_argument("--engine-cli", help="MLCourse.Cli.dll: also run the chapters in the workbook's engine and compare")
+    parser.add_argument("--rel", type=float, default=0.02, help="relative tolerance for numbers in the comparison")
+    parser.add_argument("--abs", type=float, default=0.02, help="absolute tolerance for numbers in the comparison")
+    parser.add_argument("--single", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+
+    if args.single:  # the child process: one notebook
+        path, seconds, problems = execute_one(args.notebooks[0], args.out, args.cell_timeout)
+        print(json.dumps({"path": path, "seconds": seconds, "problems": problems}))
+        return 0
+
+    env = dict(os.environ, MLCOURSE_QUICK="1", JUPYTER_PATH=kernelspec_dir() + os.pathsep + os.environ.get("JUPYTER_PATH", ""))
+    dni_out = os.path.join(args.out, "dotnet-interactive")
+    os.makedirs(dni_out, exist_ok=True)
+
+    def child(path):
+        proc = subprocess.run([sys.executable, __file__, "--single", "--out", dni_out, "--cell-timeout", str(args.cell_timeout), path],
+                              env=env, capture_output=True, text=True)
+        last = proc.stdout.strip().splitlines()[-1:] or [""]
+        try:
+            return json.loads(last[0])
+        except json.JSONDecodeError:
+            return {"path": path, "seconds": 0, "problems": [f"the runner process failed ({proc.returncode}): {proc.stderr.strip()[-800:]}"]}
+
+    failures = 0
+    start = time.time()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        for result in pool.map(child, args.notebooks):
+            name = os.path.relpath(result["path"])
+            if result["problems"]:
+                failures += 1
+                print(f"✗ {name} in .NET Interactive ({result['seconds']:.0f} s):")
+                for problem in result["problems"]:
+                    print(f"    {problem}")
+            else:
+                print(f"✓ {name} in .NET Interactive ({result['seconds']:.0f} s)")
+            sys.stdout.flush()
+    print(f"{len(args.notebooks) - failures} of {len(args.notebooks)} notebook(s) ran in .NET Interactive without an unexpected "
+          f"error cell, in {time.time() - start:.0f} s.")
+
+    differing = 0
+    chapters = [p for p in args.notebooks if os.path.basename(os.path.dirname(os.path.abspath(p))) == "notebooks"]
+    if args.engine_cli and chapters:
+        ours_out = os.path.join(args.out, "workbook-engine")
+        proc = subprocess.run(["dotnet", args.engine_cli, "run", "--quick", "--continue-on-error", "--output", ours_out] + chapters,
+                              env=env, capture_output=True, text=True)
+        if proc.returncode != 0:
+            print("The workbook's engine failed on the chapters:\n" + proc.stdout[-3000:] + proc.stderr[-2000:])
+            differing += 1
+        for path in chapters:
+            name = os.path.basename(path)
+            ours, theirs = os.path.join(ours_out, name), os.path.join(dni_out, name)
+            if not (os.path.exists(ours) and os.path.exists(theirs)):
+                print(f"✗ {name}: no executed copy to compare")
+                differing += 1
+                continue
+            differences = compare(ours, theirs, args.rel, args.abs)
+            if differences:
+                differing += 1
+                print(f"✗ {name}: {len(differences)} cell(s) differ between the engines")
+                for d in differences:
+                    print("  " + d)
+            else:
+                print(f"✓ {name}: same outputs in both engines")
+        print(f"{len(chapters) - differing} of {len(chapters)} chapter(s) gave the same outputs in both engines "
+              f"(numbers within {args.rel:.0%} or {args.abs}, timings masked).")
+    return 1 if failures or differing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
