@@ -24,7 +24,16 @@ else
   echo "  (this build has no 'data' verb yet)"
 fi
 
-say "Jupyter kernel"
+say ".NET Interactive (Polyglot Notebooks' kernel, .net-csharp)"
+# The pinned tool (.config/dotnet-tools.json). Its installer needs the user's kernelspec folder to exist already.
+if dotnet tool restore >/dev/null && command -v jupyter >/dev/null 2>&1; then
+  mkdir -p "${JUPYTER_DATA_DIR:-$HOME/.local/share/jupyter}/kernels"
+  dotnet interactive jupyter install 2>&1 | grep -E "Installed|rror" || true
+else
+  echo "  skipped: needs Jupyter (python3-jupyter-client) and the .NET Interactive tool (dotnet tool restore)."
+fi
+
+say "The workbook's own Jupyter kernel"
 if has_verb kernel && command -v jupyter >/dev/null 2>&1; then
   # The kernel runs from a ReadyToRun publish (Roslyn and the engine precompiled): a fresh kernel's first cells
   # compile about twice as fast as from the plain build (docs/performance.md). Re-run this script after pulling.
