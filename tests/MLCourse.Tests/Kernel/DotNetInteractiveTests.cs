@@ -1,4 +1,3 @@
-using MLCourse.Tests.Kernel;
 
 namespace MLCourse.Tests.Kernel;
 
@@ -9,7 +8,6 @@ namespace MLCourse.Tests.Kernel;
 /// kernel or the Jupyter clients are missing, unless MLCOURSE_REQUIRE_DOTNET_INTERACTIVE=1 (CI sets it), where that is
 /// a failure.
 /// </summary>
-[Collection(nameof(OneThread))]
 public class DotNetInteractiveTests
 {
     [SkippableFact]
