@@ -5,7 +5,8 @@ namespace MLCourse.DotNetInteractive;
 
 /// <summary>
 /// The library's notebook host inside .NET Interactive: displays go to the running cell's invocation context (so a
-/// progress bar is one output updated in place), and Interrupt is that context's cancellation.
+/// progress bar is one output updated in place), and a cell counts as interrupted when .NET Interactive cancels its
+/// command (Polyglot Notebooks' Stop button sends that Cancel command). The library's loops poll it at every step.
 /// </summary>
 internal sealed class DotNetInteractiveHost : INotebookHost
 {

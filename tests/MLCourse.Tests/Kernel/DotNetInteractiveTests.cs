@@ -10,19 +10,33 @@ namespace MLCourse.Tests.Kernel;
 /// </summary>
 public class DotNetInteractiveTests
 {
-    [SkippableFact]
-    public void Every_notebook_runs_in_dotnet_interactive_and_the_chapters_match_the_engine()
+    /// <summary>Skips (or, where CI requires it, fails) when the kernel or the Jupyter clients are missing.</summary>
+    private static void RequireDotNetInteractive()
     {
         bool required = Environment.GetEnvironmentVariable("MLCOURSE_REQUIRE_DOTNET_INTERACTIVE") == "1";
         string? missing = JupyterClients.Python is null ? JupyterClients.Missing
             : JupyterClients.Run(JupyterClients.Dotnet, ["interactive", "--version"], TimeSpan.FromSeconds(60)).ExitCode != 0
                 ? "the .NET Interactive tool is missing: run `dotnet tool restore` in the repository (.config/dotnet-tools.json)"
                 : null;
-        if (missing is not null)
-        {
-            Assert.False(required, "MLCOURSE_REQUIRE_DOTNET_INTERACTIVE=1 but " + missing);
-            Skip.If(true, missing);
-        }
+        if (missing is null) return;
+        Assert.False(required, "MLCOURSE_REQUIRE_DOTNET_INTERACTIVE=1 but " + missing);
+        Skip.If(true, missing);
+    }
+
+    [SkippableFact]
+    public void Stop_in_polyglot_notebooks_stops_a_library_loop()
+    {
+        RequireDotNetInteractive();
+        var (code, report) = JupyterClients.Run(JupyterClients.Python!,
+            [Path.Combine(Repo.Root, "tests", "DotNetInteractive", "interrupt_check.py")], TimeSpan.FromMinutes(15));
+        Assert.True(code == 0, "Stop did not end the library loop:\n" + report);
+        Assert.Contains("Stop ended the library loop", report);
+    }
+
+    [SkippableFact]
+    public void Every_notebook_runs_in_dotnet_interactive_and_the_chapters_match_the_engine()
+    {
+        RequireDotNetInteractive();
         Repo.UseSharedData();
         var notebooks = new[] { "notebooks", "solutions", "exercises" }
             .SelectMany(folder => Directory.GetFiles(Path.Combine(Repo.Root, folder), "*.ipynb").Order(StringComparer.Ordinal))
