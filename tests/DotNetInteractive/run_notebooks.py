@@ -44,7 +44,8 @@ def kernelspec_dir():
 
 
 def execute_one(path, out_dir, cell_timeout):
-    """Runs one notebook in its own process (nbclient), writes the executed copy; returns (path, seconds, problems)."""
+    """Runs one notebook in its own process (nbclient), writes the executed copy; returns (path, seconds, problems,
+    error cells as (index, message))."""
     import nbformat
     from nbclient import NotebookClient
     nb = nbformat.read(path, as_version=4)
@@ -58,16 +59,33 @@ def execute_one(path, out_dir, cell_timeout):
     else:
         problems = []
     nbformat.write(nb, os.path.join(out_dir, os.path.basename(path)))
-    exercise = os.path.basename(os.path.dirname(os.path.abspath(path))) == "exercises"
+    return path, time.time() - start, problems, error_cells(nb)
+
+
+def error_cells(nb):
+    """(index, 'Name: message') of every cell with an error output."""
+    found = []
     for index, cell in enumerate(nb.cells):
         for output in cell.get("outputs", []):
-            if output.get("output_type") != "error":
-                continue
-            message = f"{output.get('ename', '')}: {output.get('evalue', '')}".strip()
-            if exercise and "NotImplementedException" in message:
-                continue  # an exercise's stub, as released: the student's part
-            problems.append(f"cell {index}: {message[:600]}")
-    return path, time.time() - start, problems
+            if output.get("output_type") == "error":
+                found.append((index, f"{output.get('ename', '')}: {output.get('evalue', '')}".strip()))
+                break
+    return found
+
+
+def is_exercise(path):
+    return os.path.basename(os.path.dirname(os.path.abspath(path))) == "exercises"
+
+
+def unexpected_errors(path, errors, engine_copy):
+    """Error cells a notebook should not have. An exercise as released fails where a stub throws
+    NotImplementedException and where later cells use what the student has not written yet; the workbook's engine
+    is the oracle for the latter: the same cell must fail there too."""
+    if not is_exercise(path):
+        return errors
+    import nbformat
+    engine_errors = {i for i, _ in error_cells(nbformat.read(engine_copy, as_version=4))} if os.path.exists(engine_copy) else set()
+    return [(i, m) for i, m in errors if "NotImplementedException" not in m and i not in engine_errors]
 
 
 def normalise_text(text):
@@ -159,13 +177,14 @@ def main():
     os.makedirs(args.out, exist_ok=True)
 
     if args.single:  # the child process: one notebook
-        path, seconds, problems = execute_one(args.notebooks[0], args.out, args.cell_timeout)
-        print(json.dumps({"path": path, "seconds": seconds, "problems": problems}))
+        path, seconds, problems, errors = execute_one(args.notebooks[0], args.out, args.cell_timeout)
+        print(json.dumps({"path": path, "seconds": seconds, "problems": problems, "errors": errors}))
         return 0
 
     # Both engines get the same thread count (as the tests' own processes do), so their numbers can agree exactly.
-    env = dict(os.environ, MLCOURSE_QUICK="1", OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"), JUPYTER_PATH=kernelspec_dir() + os.pathsep + os.environ.get("JUPYTER_PATH", ""))
-    dni_out = os.path.join(args.out, "dotnet-interactive")
+    env = dict(os.environ, MLCOURSE_QUICK="1", OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"),
+               JUPYTER_PATH=kernelspec_dir() + os.pathsep + os.environ.get("JUPYTER_PATH", ""))
+    dni_out, ours_out = os.path.join(args.out, "dotnet-interactive"), os.path.join(args.out, "workbook-engine")
     os.makedirs(dni_out, exist_ok=True)
 
     def child(path):
@@ -175,34 +194,45 @@ def main():
         try:
             return json.loads(last[0])
         except json.JSONDecodeError:
-            return {"path": path, "seconds": 0, "problems": [f"the runner process failed ({proc.returncode}): {proc.stderr.strip()[-800:]}"]}
+            return {"path": path, "seconds": 0, "errors": [],
+                    "problems": [f"the runner process failed ({proc.returncode}): {proc.stderr.strip()[-800:]}"]}
 
-    failures = 0
     start = time.time()
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        for result in pool.map(child, args.notebooks):
-            name = os.path.relpath(result["path"])
-            if result["problems"]:
-                failures += 1
-                print(f"✗ {name} in .NET Interactive ({result['seconds']:.0f} s):")
-                for problem in result["problems"]:
-                    print(f"    {problem}")
-            else:
-                print(f"✓ {name} in .NET Interactive ({result['seconds']:.0f} s)")
-            sys.stdout.flush()
-    print(f"{len(args.notebooks) - failures} of {len(args.notebooks)} notebook(s) ran in .NET Interactive without an unexpected "
-          f"error cell, in {time.time() - start:.0f} s.")
+        results = list(pool.map(child, args.notebooks))
+    dni_seconds = time.time() - start
 
-    differing = 0
-    chapters = [p for p in args.notebooks if os.path.basename(os.path.dirname(os.path.abspath(p))) == "notebooks"]
-    if args.engine_cli and chapters:
-        ours_out = os.path.join(args.out, "workbook-engine")
-        proc = subprocess.run(["dotnet", args.engine_cli, "run", "--quick", "--continue-on-error", "--output", ours_out] + chapters,
+    # The workbook's engine on the chapters (the comparison) and the exercises (the oracle for their error cells).
+    compared = [p for p in args.notebooks if os.path.basename(os.path.dirname(os.path.abspath(p))) == "notebooks"]
+    oracle = [p for p in args.notebooks if is_exercise(p)]
+    engine_failed = False
+    if args.engine_cli and (compared or oracle):
+        proc = subprocess.run(["dotnet", args.engine_cli, "run", "--quick", "--continue-on-error", "--output", ours_out] + compared + oracle,
                               env=env, capture_output=True, text=True)
-        if proc.returncode != 0:
-            print("The workbook's engine failed on the chapters:\n" + proc.stdout[-3000:] + proc.stderr[-2000:])
-            differing += 1
-        for path in chapters:
+        failed_chapters = [p for p in compared if not os.path.exists(os.path.join(ours_out, os.path.basename(p)))]
+        if failed_chapters:
+            print("The workbook's engine did not run every chapter:\n" + proc.stdout[-3000:] + proc.stderr[-2000:])
+            engine_failed = True
+
+    failures = 0
+    for result in results:
+        name = os.path.relpath(result["path"])
+        copy = os.path.join(ours_out, os.path.basename(result["path"]))
+        problems = result["problems"] + [f"cell {i}: {m[:600]}" for i, m in unexpected_errors(result["path"], result["errors"], copy)]
+        if problems:
+            failures += 1
+            print(f"✗ {name} in .NET Interactive ({result['seconds']:.0f} s):")
+            for problem in problems:
+                print(f"    {problem}")
+        else:
+            expected = len(result["errors"])
+            print(f"✓ {name} in .NET Interactive ({result['seconds']:.0f} s)" + (f", {expected} error cell(s) of the released exercise" if expected else ""))
+    print(f"{len(args.notebooks) - failures} of {len(args.notebooks)} notebook(s) ran in .NET Interactive without an unexpected "
+          f"error cell, in {dni_seconds:.0f} s.")
+
+    differing = 1 if engine_failed else 0
+    if args.engine_cli and compared:
+        for path in compared:
             name = os.path.basename(path)
             ours, theirs = os.path.join(ours_out, name), os.path.join(dni_out, name)
             if not (os.path.exists(ours) and os.path.exists(theirs)):
@@ -217,8 +247,9 @@ def main():
                     print("  " + d)
             else:
                 print(f"✓ {name}: same outputs in both engines")
-        print(f"{len(chapters) - differing} of {len(chapters)} chapter(s) gave the same outputs in both engines "
+        print(f"{len(compared) - differing} of {len(compared)} chapter(s) gave the same outputs in both engines "
               f"(numbers within {args.rel:.0%} or {args.abs}, timings masked).")
+    sys.stdout.flush()
     return 1 if failures or differing else 0
 
 
