@@ -23,6 +23,9 @@ DNI_ONLY = [
     re.compile(r"dotnet-interactive-this-cell"),
 ]
 WARNING_LINE = re.compile(r"^\s*(\(\d+,\d+\): )?warning CS\d{4}: .*$", re.M)
+# An output that reports measured times (a table with an "ms / …" column, a speed ratio) is compared by its text with
+# every number masked: wall-clock figures differ between any two runs.
+TIMED = re.compile(r"\bms\b|time ratio|speed-?up|wall time|elapsed", re.I)
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 TIMING = [
     re.compile(r"\[\d\d:\d\d(?::\d\d)?<\d\d:\d\d(?::\d\d)?(?:, [^\]]*)?\]"),    # progress bar elapsed<left, rate
@@ -157,7 +160,9 @@ def compare(ours_path, theirs_path, rel, abs_):
                                f"\n    ours:   {oa!r:.400}\n    theirs: {ob!r:.400}")
             continue
         for x, y in zip(oa, ob):
-            same = x == y or (x[0] == y[0] and len(x) == 2 and numbers_close(x[1], y[1], rel, abs_))
+            same = x == y or (x[0] == y[0] and len(x) == 2 and (
+                numbers_close(x[1], y[1], rel, abs_)
+                or (TIMED.search(x[1]) and NUMBER.sub("#", x[1]) == NUMBER.sub("#", y[1]))))
             if not same:
                 differences.append(f"cell {index}:\n    ours:   {x!r:.400}\n    theirs: {y!r:.400}")
     return differences
