@@ -36,7 +36,6 @@ public class QuickModeTests
     /// </summary>
     private static readonly (string Notebook, string Call, string Why)[] KnownExceptions =
     [
-        ("12-autoencoder.ipynb", "Course.Pick(full: 4, quick: 8)", "epochs; fixed in the chapter 12 review branch"),
         ("18-network-compression.ipynb", "Course.Pick(4, 8)", "teacher epochs on the quick subset; awaiting the chapter 18 review"),
         ("19-lifelong-learning.ipynb", "Course.Pick(2, 4)", "epochs per task on the quick subset; awaiting the chapter 19 review"),
     ];
