@@ -20,6 +20,13 @@ public sealed record SessionOptions
 
     /// <summary>Name used in diagnostics and stack traces (usually the notebook's file name).</summary>
     public string Name { get; init; } = "notebook";
+
+    /// <summary>
+    /// Null (the default): cells may reference any package, DLL or script. Otherwise the only packages a cell may
+    /// <c>#r "nuget:"</c> besides the carried ones (<see cref="Packages.Carried"/>); <c>#r "file.dll"</c>, <c>#load</c>
+    /// and <c>#i</c> are refused (the grader's worker: a submission must not load code of its own choosing).
+    /// </summary>
+    public IReadOnlyCollection<string>? AllowedPackages { get; init; }
 }
 
 /// <summary>How a cell ended.</summary>
@@ -33,6 +40,8 @@ public enum CellStatus
     TimedOut,
     /// <summary>Stopped by an interrupt.</summary>
     Interrupted,
+    /// <summary>The process running the cell died (a native crash, an abort, killed for memory): see <see cref="NotebookWorker"/>.</summary>
+    Crashed,
 }
 
 /// <summary>The outcome of one cell.</summary>
@@ -181,6 +190,8 @@ public sealed partial class ScriptSession : IDisposable
             OtherLanguages.Show(language, source, sink);
             return new CellResult(CellStatus.Ok, count, null, null, clock.Elapsed);
         }
+        if (Refused(magic) is { } refusal)
+            return Failed(count, new ErrorOutput("ReferenceNotAllowed", refusal.Message, [$"{label}, line {refusal.Line}: {refusal.Message}"]), clock, refusal.Line);
         packageSources.AddRange(magic.Sources.Where(src => !packageSources.Contains(src)));
         var toRestore = Packages.BindCarried(magic, sink);
         if (toRestore.Count > 0 && RestorePackages(toRestore, sink, label) is { } packageError)
@@ -201,7 +212,12 @@ public sealed partial class ScriptSession : IDisposable
         {
             CellContext.Current = context;
             try { done.SetResult(Run(magic.Code, label, count, sink, clock, interrupt.Token)); }
-            catch (Exception e) { done.SetException(e); }
+            catch (Exception e)
+            {
+                // Whatever escapes (the engine's own failure) is still this cell's error, never the front end's crash.
+                var error = new ErrorOutput(e.GetType().Name, e.Message, [$"{Options.Name}: {label}: {e}"]);
+                done.SetResult(Failed(count, error, clock));
+            }
             finally
             {
                 CellContext.Current = null;
@@ -241,6 +257,26 @@ public sealed partial class ScriptSession : IDisposable
         var result = await done.Task.ConfigureAwait(false);
         if (time) sink.Add(new StreamOutput("stdout", $"Wall time: {result.Elapsed.TotalMilliseconds:0.#} ms\n"));
         return result;
+    }
+
+    /// <summary>What <see cref="SessionOptions.AllowedPackages"/> forbids in this cell: the first such line, or null.</summary>
+    private (string Message, int Line)? Refused(MagicLines magic)
+    {
+        if (Options.AllowedPackages is not { } allowed) return null;
+        foreach (var request in magic.Packages)
+            if (!Packages.Carried.ContainsKey(request.Name) && !allowed.Contains(request.Name, StringComparer.OrdinalIgnoreCase))
+                return ($"#r \"nuget: {request.Name}\" is not allowed here: this session takes only the packages the engine carries"
+                        + (allowed.Count > 0 ? $" and {string.Join(", ", allowed)}" : "") + ".", request.Line);
+        if (magic.Sources.Count > 0)
+            return ("#i (a package source) is not allowed here: this session takes only the packages the engine carries.", 1);
+        var lines = magic.Code.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            string line = lines[i].TrimStart();
+            if (System.Text.RegularExpressions.Regex.IsMatch(line, """^#(r|load)(\s|")"""))
+                return ($"{line.Split(' ', 2)[0]} of a file is not allowed here: this session takes only the packages the engine carries.", i + 1);
+        }
+        return null;
     }
 
     /// <summary>Restores the cell's packages together with the ones earlier cells asked for, and references them.</summary>
@@ -312,7 +348,18 @@ public sealed partial class ScriptSession : IDisposable
             return new CellResult(status, count, error, line, clock.Elapsed) { CompileTime = compileTime };
         }
         if (HasTrailingExpression(script, out bool isVoid) && !isVoid)
-            sink.Add(new ResultOutput(ValueFormatter.Format(next.ReturnValue), count));
+        {
+            // Formatting runs the user's formatters (Formatter.Register): one that throws is this cell's error.
+            IReadOnlyDictionary<string, string> data;
+            try { data = ValueFormatter.Format(next.ReturnValue); }
+            catch (Exception e)
+            {
+                var error = RuntimeError(e, options.FilePath, label, out _);
+                error = error with { Value = $"formatting the cell's value failed: {error.Value}" };
+                return new CellResult(CellStatus.Error, count, error, null, clock.Elapsed) { CompileTime = compileTime };
+            }
+            sink.Add(new ResultOutput(data, count));
+        }
         return new CellResult(CellStatus.Ok, count, null, null, clock.Elapsed) { CompileTime = compileTime };
     }
 
