@@ -192,17 +192,30 @@ public sealed partial class ScriptSession : IDisposable
         }
         if (Refused(magic) is { } refusal)
             return Failed(count, new ErrorOutput("ReferenceNotAllowed", refusal.Message, [$"{label}, line {refusal.Line}: {refusal.Message}"]), clock, refusal.Line);
+        // Not disposed when the cell times out: its thread may still read the token. Set before the package restore, so
+        // that an interrupt stops a restore (which can take minutes) too.
+        var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        running = interrupt;
         packageSources.AddRange(magic.Sources.Where(src => !packageSources.Contains(src)));
         var toRestore = Packages.BindCarried(magic, sink);
-        if (toRestore.Count > 0 && RestorePackages(toRestore, sink, label) is { } packageError)
-            return Failed(count, packageError, clock);
+        try
+        {
+            if (toRestore.Count > 0 && RestorePackages(toRestore, sink, label, interrupt.Token) is { } packageError)
+            {
+                running = null;
+                return Failed(count, packageError, clock);
+            }
+        }
+        catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
+        {
+            running = null;
+            var stopped = new ErrorOutput("OperationCanceledException", "interrupted while restoring packages (#r \"nuget: …\").", [$"{label}: interrupted"]);
+            return new CellResult(CellStatus.Interrupted, count, stopped, null, clock.Elapsed);
+        }
         bool time = magic.Directives.Any(d => d.Equals("time", StringComparison.OrdinalIgnoreCase));
         foreach (var directive in magic.Directives.Where(d => !d.Equals("time", StringComparison.OrdinalIgnoreCase)))
             Directives.Run(directive, sink);
 
-        // Not disposed when the cell times out: its thread may still read the token.
-        var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        running = interrupt;
         var context = new CellContext(sink, interrupt.Token);
         var done = new TaskCompletionSource<CellResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -280,13 +293,13 @@ public sealed partial class ScriptSession : IDisposable
     }
 
     /// <summary>Restores the cell's packages together with the ones earlier cells asked for, and references them.</summary>
-    private ErrorOutput? RestorePackages(List<PackageRequest> requests, IOutputSink sink, string label)
+    private ErrorOutput? RestorePackages(List<PackageRequest> requests, IOutputSink sink, string label, CancellationToken interrupt)
     {
         var all = restoredRequests.Where(r => !requests.Any(n => n.Name.Equals(r.Name, StringComparison.OrdinalIgnoreCase))).Concat(requests).ToList();
         RestoredPackages restored;
         try
         {
-            restored = NuGetRestore.Restore(all, requests, packageSources, Options.WorkingDirectory, RestoreTimeout);
+            restored = NuGetRestore.Restore(all, requests, packageSources, Options.WorkingDirectory, RestoreTimeout, interrupt);
         }
         catch (PackageRestoreException e)
         {
@@ -376,7 +389,8 @@ public sealed partial class ScriptSession : IDisposable
             || root.Members.LastOrDefault() is not GlobalStatementSyntax { Statement: ExpressionStatementSyntax statement }
             || !statement.SemicolonToken.IsMissing)
             return false;
-        var type = compilation.GetSemanticModel(tree).GetTypeInfo(statement.Expression).Type;
+        ITypeSymbol? type;
+        lock (compileGate) type = compilation.GetSemanticModel(tree).GetTypeInfo(statement.Expression).Type;
         isVoid = type is null || type.SpecialType == SpecialType.System_Void;
         return true;
     }

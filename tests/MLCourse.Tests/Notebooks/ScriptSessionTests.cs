@@ -213,6 +213,28 @@ public class ScriptSessionTests
     }
 
     [Fact]
+    public async Task Interrupt_stops_a_package_restore()
+    {
+        // A package no source has, from an extra source that accepts connections and never answers: the restore would
+        // wait for NuGet's HTTP timeout, minutes.
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var held = new List<System.Net.Sockets.TcpClient>();
+        _ = Task.Run(async () => { while (true) held.Add(await silent.AcceptTcpClientAsync()); });
+        int port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        // The restore runs before the cell's first await: start it on another thread, as the kernel's shell worker does.
+        var running = Task.Run(() => session.ExecuteAsync($"#i \"https://127.0.0.1:{port}/v3/index.json\"\n#r \"nuget: MLCourse.NoSuchPackage.ForInterruptTest, 1.0.0\"", new OutputCollector()));
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        if (running.IsCompleted) Assert.Fail("the restore ended by itself: " + (await running).Diagnosis);
+        session.Interrupt();
+        var result = await running.WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal(CellStatus.Interrupted, result.Status);
+        Assert.Contains("while restoring packages", result.Error!.Value);
+        var (_, outputs) = await Run("1 + 1");
+        Assert.Equal("2", Plain(outputs.Single()));
+    }
+
+    [Fact]
     public async Task Errors_inside_loops_keep_their_lines()
     {
         var (compile, _) = await Run("for (int i = 0; i < 3; i++)\n{\n    var y = undefinedName;\n}");
