@@ -30,16 +30,6 @@ public class QuickModeTests
 
     private static readonly Regex Marker = new(@"//[^\n]*quick mode[^\n]*\bmore\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
 
-    /// <summary>
-    /// Calls that break the rule in chapters this branch does not edit, each with the reason; remove an entry when its
-    /// chapter is fixed. (Stale entries do not fail the test, so fixes can land in any order.)
-    /// </summary>
-    private static readonly (string Notebook, string Call, string Why)[] KnownExceptions =
-    [
-        ("18-network-compression.ipynb", "Course.Pick(4, 8)", "teacher epochs on the quick subset; awaiting the chapter 18 review"),
-        ("19-lifelong-learning.ipynb", "Course.Pick(2, 4)", "epochs per task on the quick subset; awaiting the chapter 19 review"),
-    ];
-
     /// <summary>The literal <c>Course.Pick</c> calls in one cell's code.</summary>
     public static IEnumerable<PickCall> CallsIn(string code, string notebook = "", int cell = 0)
     {
@@ -82,7 +72,6 @@ public class QuickModeTests
             .Where(c => !HasMarker(c.Code))
             .SelectMany(c => CallsIn(c.Code, c.Name, c.Index))
             .Where(p => p.Quick > p.Full)
-            .Where(p => !KnownExceptions.Any(k => p.Notebook.EndsWith("/" + k.Notebook, StringComparison.Ordinal) && p.Text == k.Call))
             .Select(p => $"{p.Notebook}, cell {p.Cell} (0-based): {p.Text} picks more in quick mode than in full mode;"
                          + " make quick ≤ full, or explain it in the cell with a comment such as \"// quick mode trains more …\"")
             .ToList();
