@@ -29,7 +29,7 @@ internal static class GradeCommand
         {
             string path = parse.GetValue(notebook)!;
             string? jsonPath = parse.GetValue(json);
-            var (file, arguments) = WorkerCommand();
+            var worker = Self.Command("grade-worker");
             var options = new GradeOptions
             {
                 Quick = parse.GetValue(quick) || MLCourse.Course.Quick,
@@ -38,8 +38,8 @@ internal static class GradeCommand
                 MemoryLimitMb = parse.GetValue(memory),
                 CheckFolders = parse.GetValue(checks) ?? [],
                 Homework = parse.GetValue(homework),
-                WorkerFileName = file,
-                WorkerArguments = arguments,
+                WorkerFileName = worker.FileName,
+                WorkerArguments = worker.Arguments,
                 Log = parse.GetValue(verbose) ? line => Console.Error.WriteLine($"  {line}") : null,
             };
             Console.WriteLine($"▶ grading {path}{(options.Quick ? " (quick)" : "")}");
@@ -72,15 +72,5 @@ internal static class GradeCommand
         var command = new Command("grade-worker", "Internal: the process mlcourse grade runs a student's notebook in.") { Hidden = true };
         command.SetAction(async (_, _) => await GradeWorker.RunAsync());
         return command;
-    }
-
-    /// <summary>How to start this program again: the apphost itself, or <c>dotnet exec MLCourse.Cli.dll</c>.</summary>
-    private static (string File, string[] Arguments) WorkerCommand()
-    {
-        string process = Environment.ProcessPath ?? "dotnet";
-        string dll = typeof(GradeCommand).Assembly.Location;
-        return Path.GetFileNameWithoutExtension(process).Equals("dotnet", StringComparison.OrdinalIgnoreCase)
-            ? (process, ["exec", dll, "grade-worker"])
-            : (process, ["grade-worker"]);
     }
 }

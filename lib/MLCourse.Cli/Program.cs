@@ -7,6 +7,7 @@ MLCourse.Malloc.Tune();
 var root = new RootCommand("mlcourse: the C# deep-learning workbook's command line (run, check, …).")
 {
     RunCommand.Create(),
+    RunCommand.CreateWorker(),
     CheckCommand.Create(),
     ConvertCommand.Create(),
     DataCommand.Create(),

@@ -47,7 +47,9 @@ internal static class RunCommand
                     failed++;
                     continue;
                 }
-                var report = await NotebookRunner.RunAsync(notebook, options, cancellationToken);
+                // In a worker process: a cell that crashes it (SIGSEGV in libtorch, an abort, a kill for memory) fails
+                // that cell; the cells before it keep their outputs and the next notebook runs.
+                var report = await NotebookWorker.RunAsync(notebook, options, Self.Command("run-worker"), cancellationToken);
                 if (outputFolder is not null)
                 {
                     string target = Path.Combine(outputFolder, Path.ChangeExtension(Path.GetFileName(path), ".ipynb"));
@@ -72,12 +74,20 @@ internal static class RunCommand
         return command;
     }
 
+    public static Command CreateWorker()
+    {
+        var command = new Command("run-worker", "Internal: the process mlcourse run runs one notebook in.") { Hidden = true };
+        command.SetAction(async (_, _) => await NotebookWorker.ServeAsync());
+        return command;
+    }
+
     private static string Symbol(CellStatus? status) => status switch
     {
         CellStatus.Ok => "ok",
         CellStatus.Error => "FAILED",
         CellStatus.TimedOut => "TIMED OUT",
         CellStatus.Interrupted => "INTERRUPTED",
+        CellStatus.Crashed => "CRASHED",
         _ => "not run",
     };
 }

@@ -38,6 +38,16 @@ public static class CheckFiles
         return null;
     }
 
+    /// <summary>
+    /// The packages <paramref name="homework"/> declares: package ids, one a line, in <c>HOMEWORK/packages.txt</c> of each
+    /// check folder (<c>#</c> starts a comment). A graded notebook may <c>#r "nuget:"</c> only these and the carried ones.
+    /// </summary>
+    public static string[] LoadPackages(string homework, IEnumerable<string> folders) =>
+        folders.Select(f => Path.Combine(f, homework, "packages.txt")).Where(File.Exists)
+            .SelectMany(File.ReadAllLines)
+            .Select(l => l.Split('#', 2)[0].Trim()).Where(l => l.Length > 0)
+            .Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+
     /// <summary>The checks of <paramref name="homework"/> in <paramref name="folders"/>, in file and declaration order.</summary>
     public static IReadOnlyList<CheckInfo> Load(string homework, IEnumerable<string> folders)
     {

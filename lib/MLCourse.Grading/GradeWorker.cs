@@ -35,7 +35,8 @@ public static class GradeWorker
         else Environment.SetEnvironmentVariable("MLCOURSE_QUICK", null);
         var timeout = TimeSpan.FromSeconds(config.CellTimeoutSeconds);
         // Not disposed: after a timeout the cell's thread may still run, and the grader ends this process anyway.
-        var session = new ScriptSession(new SessionOptions { WorkingDirectory = folder, CellTimeout = timeout, Name = name });
+        // References are locked down: only the carried packages and the ones the homework declares.
+        var session = new ScriptSession(new SessionOptions { WorkingDirectory = folder, CellTimeout = timeout, Name = name, AllowedPackages = config.Packages });
         session.AddReferences(typeof(QuestionCheck).Assembly);   // check files use the grading types
         channel.Send("ready", new { cells = notebook.Cells.Count });
 

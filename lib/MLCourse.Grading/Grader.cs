@@ -25,8 +25,15 @@ public sealed record GradeOptions
     /// </summary>
     public long MemoryLimitMb { get; init; } = 4096;
 
-    /// <summary>Extra check folders (<c>--checks DIR</c>), added to the repository's <c>tests/Grader/checks</c>.</summary>
+    /// <summary>Extra check folders (<c>--checks DIR</c>), added to the installation's <c>tests/Grader/checks</c>.</summary>
     public IReadOnlyList<string> CheckFolders { get; init; } = [];
+
+    /// <summary>
+    /// Where the grader is installed: its checks are <c>tests/Grader/checks</c> of the checkout above this folder (the
+    /// grader's own binaries by default). Never the submission's folder nor the working directory: a submission that
+    /// ships an <c>MLCourse.slnx</c> and checks of its own must not be graded by them.
+    /// </summary>
+    public string InstallationFolder { get; init; } = AppContext.BaseDirectory;
 
     /// <summary>The homework id; by default the notebook's file name (<c>hw-mnist-mlp</c>), else its graded cells' ids.</summary>
     public string? Homework { get; init; }
@@ -60,12 +67,12 @@ public static class Grader
         string path = Path.GetFullPath(notebookPath);
         if (!File.Exists(path)) throw new GradingException($"{notebookPath}: no such notebook.");
         var folders = new List<string>();
-        if ((CheckFiles.DefaultFolder(Path.GetDirectoryName(path)!) ?? CheckFiles.DefaultFolder(Directory.GetCurrentDirectory())) is { } repoChecks)
-            folders.Add(repoChecks);
+        if (CheckFiles.DefaultFolder(options.InstallationFolder) is { } installed)
+            folders.Add(installed);
         folders.AddRange(options.CheckFolders.Select(f => Path.GetFullPath(f).TrimEnd(Path.DirectorySeparatorChar)));
         folders = folders.Distinct(StringComparer.Ordinal).ToList();
         if (folders.Count == 0)
-            throw new GradingException("no check folder: run inside the MLCourse repository (tests/Grader/checks) or pass --checks DIR.");
+            throw new GradingException("no check folder: the grader is not inside an MLCourse checkout (tests/Grader/checks); pass --checks DIR.");
 
         string json = await File.ReadAllTextAsync(path, cancellationToken);
         Notebook? notebook = null;
@@ -89,11 +96,11 @@ public static class Grader
             var zero = checks.Select(c => new QuestionResult(c.Question, c.Points, 0, ["not graded: the notebook could not be read (see the error below)."], false)).ToList();
             return new GradeReport(path, zero, new Dictionary<int, CellEvent>(), [], clock.Elapsed, 0) { Failure = failure };
         }
-        return await RunAsync(path, json, notebook, checks, options, clock, cancellationToken);
+        return await RunAsync(path, json, notebook, checks, CheckFiles.LoadPackages(homework, folders), options, clock, cancellationToken);
     }
 
     private static async Task<GradeReport> RunAsync(string path, string json, Notebook notebook, IReadOnlyList<CheckInfo> checks,
-                                                    GradeOptions options, Stopwatch clock, CancellationToken cancellationToken)
+                                                    string[] packages, GradeOptions options, Stopwatch clock, CancellationToken cancellationToken)
     {
         var cells = new SortedDictionary<int, CellEvent>();
         var results = new Dictionary<string, CheckEvent>();
@@ -122,6 +129,7 @@ public static class Grader
                 CellTimeoutSeconds = options.CellTimeout.TotalSeconds,
                 SkipCells = skip.ToArray(),
                 Checks = pending.Select(c => new WorkerCheck(c.Question, c.Points, c.ClassName, c.Parameters.ToArray(), c.Source)).ToArray(),
+                Packages = packages,
                 Seed = seed,
             };
             workers++;

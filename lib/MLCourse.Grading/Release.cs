@@ -124,8 +124,8 @@ public static partial class SolutionRelease
         string.Join(" ", new[] { todo.Groups["text"].Value.Trim() }.Concat(continuation.Select(l => l.Trim().TrimStart('/').Trim())))
               .Trim();
 
-    private static string Literal(string text) =>
-        "\"" + text.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+    /// <summary>A C# string literal of <paramref name="text"/>: every character escaped as the compiler needs (newlines, tabs, control characters, quotes).</summary>
+    private static string Literal(string text) => Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(text, quote: true);
 
     [GeneratedRegex(@"^\s*//\s*BEGIN SOLUTION\s*$")]
     private static partial Regex Begin();

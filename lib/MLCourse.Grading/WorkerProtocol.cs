@@ -19,6 +19,8 @@ internal sealed record WorkerConfig
     public int[] SkipCells { get; init; } = [];
     /// <summary>Checks to run, in order (questions already settled are left out).</summary>
     public WorkerCheck[] Checks { get; init; } = [];
+    /// <summary>The packages the homework declares (<c>packages.txt</c>): the only ones a graded cell may <c>#r</c> besides the carried ones.</summary>
+    public string[] Packages { get; init; } = [];
     /// <summary>Seed of this grading run's random inputs.</summary>
     public int Seed { get; init; }
 }

@@ -26,7 +26,9 @@ public sealed record KernelOptions
 /// A Jupyter kernel (messaging protocol 5.3 over ZeroMQ) on the workbook's notebook engine. One poller thread owns
 /// the shell, control, stdin and IOPub sockets and sends everything queued for them; shell requests run one at a
 /// time on a worker, so control (interrupt, shutdown) is served while a cell runs; the heartbeat echoes on its own
-/// thread. A malformed or badly signed message is logged and ignored.
+/// thread. A badly signed or unreadable message (no msg_type) is logged and ignored; every other request gets its
+/// reply and an idle status whatever it contains: a field of the wrong type, an unknown request type or a handler that
+/// throws gives an error reply (status "error", ename, evalue).
 /// </summary>
 public sealed class JupyterKernel : IDisposable
 {
@@ -163,26 +165,90 @@ public sealed class JupyterKernel : IDisposable
     private void HandleControl(JupyterMessage request)
     {
         Publish("status", new JsonObject { ["execution_state"] = "busy" }, request);
-        switch (request.Type)
+        try
         {
-            case "interrupt_request":
-                Interrupt();
-                Reply(control, request, "interrupt_reply", new JsonObject { ["status"] = "ok" });
-                break;
-            case "shutdown_request":
-                bool restart = request.Content["restart"]?.GetValue<bool>() ?? false;
-                Reply(control, request, "shutdown_reply", new JsonObject { ["status"] = "ok", ["restart"] = restart });
-                Publish("status", new JsonObject { ["execution_state"] = "idle" }, request);
-                Shutdown();
-                return;
-            case "kernel_info_request":
-                Reply(control, request, "kernel_info_reply", KernelInfo());
-                break;
-            default:
-                Log($"control: no handler for {request.Type}");
-                break;
+            CheckContent(request);
+            switch (request.Type)
+            {
+                case "interrupt_request":
+                    Interrupt();
+                    Reply(control, request, "interrupt_reply", new JsonObject { ["status"] = "ok" });
+                    break;
+                case "shutdown_request":
+                    bool restart = Flag(request, "restart", false);
+                    Reply(control, request, "shutdown_reply", new JsonObject { ["status"] = "ok", ["restart"] = restart });
+                    Publish("status", new JsonObject { ["execution_state"] = "idle" }, request);
+                    Shutdown();
+                    return;
+                case "kernel_info_request":
+                    Reply(control, request, "kernel_info_reply", KernelInfo());
+                    break;
+                default:
+                    Unknown("control", request);
+                    break;
+            }
+        }
+        catch (Exception e)
+        {
+            Failed("control", control, request, e);
         }
         Publish("status", new JsonObject { ["execution_state"] = "idle" }, request);
+    }
+
+    /// <summary>A request field of the wrong type (<c>"silent": 0</c>): answered with an error reply naming it.</summary>
+    private sealed class BadRequestException(string message) : Exception(message);
+
+    private static void CheckContent(JupyterMessage request)
+    {
+        if (request.ContentProblem is { } problem) throw new BadRequestException($"{request.Type}: {problem}.");
+    }
+
+    private static bool Flag(JupyterMessage request, string field, bool fallback) => request.Content[field] switch
+    {
+        null => fallback,
+        JsonValue v when v.TryGetValue<bool>(out bool b) => b,
+        var other => throw new BadRequestException($"{request.Type}: \"{field}\" must be true or false, not {other.ToJsonString()}."),
+    };
+
+    private static string Text(JupyterMessage request, string field) => request.Content[field] switch
+    {
+        null => "",
+        JsonValue v when v.TryGetValue<string>(out var text) => text,
+        var other => throw new BadRequestException($"{request.Type}: \"{field}\" must be a string, not {Shorten(other.ToJsonString())}."),
+    };
+
+    private static int? Number(JupyterMessage request, string field) => request.Content[field] switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue<long>(out long n) => (int)Math.Clamp(n, 0, int.MaxValue),
+        var other => throw new BadRequestException($"{request.Type}: \"{field}\" must be an integer, not {Shorten(other.ToJsonString())}."),
+    };
+
+    private static string Shorten(string text) => text.Length > 60 ? text[..60] + "…" : text;
+
+    /// <summary>An unknown <c>x_request</c> gets an <c>x_reply</c> with an error; other unknown messages are only logged.</summary>
+    private void Unknown(string channel, JupyterMessage request)
+    {
+        Log($"{channel}: no handler for {request.Type}");
+        if (request.Type.EndsWith("_request", StringComparison.Ordinal))
+            throw new BadRequestException($"this kernel does not handle {request.Type}.");
+    }
+
+    /// <summary>Answers a request whose handler threw with an error reply, so that the client never waits forever.</summary>
+    private void Failed(string channel, NetMQSocket socket, JupyterMessage request, Exception e)
+    {
+        Log($"{channel}: {request.Type} failed: {(e is BadRequestException ? e.Message : e.ToString())}");
+        if (!request.Type.EndsWith("_request", StringComparison.Ordinal)) return;
+        var content = new JsonObject
+        {
+            ["status"] = "error",
+            ["ename"] = e is BadRequestException ? "BadRequest" : e.GetType().Name,
+            ["evalue"] = e.Message,
+            ["traceback"] = new JsonArray(JsonValue.Create(e is BadRequestException ? e.Message : e.ToString())),
+        };
+        if (request.Type == "execute_request") content["execution_count"] = executionCount;
+        try { Reply(socket, request, request.Type[..^"_request".Length] + "_reply", content); }
+        catch (Exception again) { Log($"{channel}: the error reply to {request.Type} failed too: {again.Message}"); }
     }
 
     private void Shutdown()
@@ -201,6 +267,7 @@ public sealed class JupyterKernel : IDisposable
             Publish("status", new JsonObject { ["execution_state"] = "busy" }, request);
             try
             {
+                CheckContent(request);
                 switch (request.Type)
                 {
                     case "execute_request":
@@ -210,7 +277,7 @@ public sealed class JupyterKernel : IDisposable
                         Reply(shell, request, "kernel_info_reply", KernelInfo());
                         break;
                     case "is_complete_request":
-                        Reply(shell, request, "is_complete_reply", IsComplete(request.Content["code"]?.GetValue<string>() ?? ""));
+                        Reply(shell, request, "is_complete_reply", IsComplete(Text(request, "code")));
                         break;
                     case "complete_request":
                         Reply(shell, request, "complete_reply", Complete(request));
@@ -225,24 +292,24 @@ public sealed class JupyterKernel : IDisposable
                         Reply(shell, request, "history_reply", new JsonObject { ["status"] = "ok", ["history"] = new JsonArray() });
                         break;
                     case "shutdown_request":
-                        bool restart = request.Content["restart"]?.GetValue<bool>() ?? false;
+                        bool restart = Flag(request, "restart", false);
                         Reply(shell, request, "shutdown_reply", new JsonObject { ["status"] = "ok", ["restart"] = restart });
                         Publish("status", new JsonObject { ["execution_state"] = "idle" }, request);
                         Shutdown();
                         return;
                     case "comm_open":
-                        Publish("comm_close", new JsonObject { ["comm_id"] = request.Content["comm_id"]?.DeepClone(), ["data"] = new JsonObject() }, request);
+                        Publish("comm_close", new JsonObject { ["comm_id"] = Text(request, "comm_id"), ["data"] = new JsonObject() }, request);
                         break;
                     case "comm_msg" or "comm_close":
                         break;
                     default:
-                        Log($"shell: no handler for {request.Type}");
+                        Unknown("shell", request);
                         break;
                 }
             }
             catch (Exception e)
             {
-                Log($"shell: {request.Type} failed: {e}");
+                Failed("shell", shell, request, e);
             }
             Publish("status", new JsonObject { ["execution_state"] = "idle" }, request);
         }
@@ -250,15 +317,16 @@ public sealed class JupyterKernel : IDisposable
 
     private async Task Execute(JupyterMessage request)
     {
-        string code = request.Content["code"]?.GetValue<string>() ?? "";
-        bool silent = request.Content["silent"]?.GetValue<bool>() ?? false;
-        bool storeHistory = !silent && (request.Content["store_history"]?.GetValue<bool>() ?? true);
-        bool stopOnError = request.Content["stop_on_error"]?.GetValue<bool>() ?? true;
+        string code = Text(request, "code");
+        bool silent = Flag(request, "silent", false);
+        bool storeHistory = !silent && Flag(request, "store_history", true);
+        bool stopOnError = Flag(request, "stop_on_error", true);
+        bool allowStdin = Flag(request, "allow_stdin", false);
         int count = storeHistory ? ++executionCount : executionCount;
         if (!silent) Publish("execute_input", new JsonObject { ["code"] = code, ["execution_count"] = count }, request);
 
         using var sink = new KernelSink((type, content) => Publish(type, content, request), plotly, silent, count);
-        running = new Running(request, sink, request.Content["allow_stdin"]?.GetValue<bool>() ?? false);
+        running = new Running(request, sink, allowStdin);
         CellResult result;
         try
         {
@@ -348,8 +416,8 @@ public sealed class JupyterKernel : IDisposable
 
     private JsonObject Complete(JupyterMessage request)
     {
-        string code = request.Content["code"]?.GetValue<string>() ?? "";
-        int cursor = Utf16Index(code, request.Content["cursor_pos"]?.GetValue<int>() ?? code.Length);
+        string code = Text(request, "code");
+        int cursor = Utf16Index(code, Number(request, "cursor_pos") ?? code.Length);
         var list = session.GetCompletions(code, cursor);
         var items = list.Items.Take(500).ToList();
         int start = CodePointIndex(code, list.Start), end = CodePointIndex(code, list.End);
@@ -371,8 +439,8 @@ public sealed class JupyterKernel : IDisposable
 
     private JsonObject Inspect(JupyterMessage request)
     {
-        string code = request.Content["code"]?.GetValue<string>() ?? "";
-        int cursor = Utf16Index(code, request.Content["cursor_pos"]?.GetValue<int>() ?? code.Length);
+        string code = Text(request, "code");
+        int cursor = Utf16Index(code, Number(request, "cursor_pos") ?? code.Length);
         string? text = session.Inspect(code, cursor);
         return new JsonObject
         {

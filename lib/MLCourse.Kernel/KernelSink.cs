@@ -5,7 +5,9 @@ namespace MLCourse.Kernel;
 
 /// <summary>
 /// Sends one execution's outputs to IOPub as they happen: stream (stdout/stderr, coalesced for up to 50 ms),
-/// display_data and update_display_data (transient display_id), execute_result and error.
+/// display_data and update_display_data (transient display_id), execute_result and error. Output that arrives after the
+/// cell ended (a background task the cell started still writing) is sent at once, with the cell's request as parent,
+/// as ipykernel does; it never throws into the writer.
 /// </summary>
 internal sealed class KernelSink : IOutputSink, IDisposable
 {
@@ -16,6 +18,7 @@ internal sealed class KernelSink : IOutputSink, IDisposable
     private readonly object gate = new();
     private readonly Dictionary<string, System.Text.StringBuilder> pending = [];
     private readonly Timer timer;
+    private bool disposed;
 
     /// <param name="publish">Sends an IOPub message (type, content) with the execute request as parent.</param>
     /// <param name="plotly">Puts plotly.js in front of the session's first chart.</param>
@@ -40,7 +43,8 @@ internal sealed class KernelSink : IOutputSink, IDisposable
                 case StreamOutput stream:
                     if (!pending.TryGetValue(stream.Name, out var text)) pending[stream.Name] = text = new();
                     text.Append(stream.Text);
-                    timer.Change(50, Timeout.Infinite);
+                    if (disposed) FlushLocked();   // the cell has ended: no timer any more
+                    else timer.Change(50, Timeout.Infinite);
                     return;
                 case DisplayOutput display:
                     FlushLocked();
@@ -127,7 +131,11 @@ internal sealed class KernelSink : IOutputSink, IDisposable
 
     public void Dispose()
     {
-        timer.Dispose();
-        Flush();
+        lock (gate)
+        {
+            disposed = true;
+            timer.Dispose();
+            FlushLocked();
+        }
     }
 }

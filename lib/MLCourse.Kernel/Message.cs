@@ -23,6 +23,9 @@ public sealed class JupyterMessage
     /// <summary>The message body.</summary>
     public JsonObject Content { get; init; } = [];
 
+    /// <summary>Why the content part could not be used (it was not a JSON object; <see cref="Content"/> is then empty), or null.</summary>
+    public string? ContentProblem { get; init; }
+
     /// <summary>Extra binary frames.</summary>
     public IReadOnlyList<byte[]> Buffers { get; init; } = [];
 
@@ -97,13 +100,17 @@ public sealed class MessageCodec
         }
         try
         {
+            // A header is needed to answer at all; the other parts, when not objects, are read as empty ones (and the
+            // request is answered with an error naming its content).
+            var content = parts[3].Length == 0 ? null : JsonNode.Parse(parts[3]);
             message = new JupyterMessage
             {
                 Identities = frames.Take(split).ToList(),
                 Header = ParseObject(parts[0]) ?? throw new JsonException("the header is not a JSON object"),
-                ParentHeader = ParseObject(parts[1]) ?? [],
-                Metadata = ParseObject(parts[2]) ?? [],
-                Content = ParseObject(parts[3]) ?? [],
+                ParentHeader = ParseObjectOrEmpty(parts[1]),
+                Metadata = ParseObjectOrEmpty(parts[2]),
+                Content = content as JsonObject ?? [],
+                ContentProblem = content is null or JsonObject ? null : $"the content is a JSON {content.GetValueKind().ToString().ToLowerInvariant()}, not an object",
                 Buffers = frames.Skip(split + 6).ToList(),
             };
             if (message.Type.Length == 0) throw new JsonException("the header has no msg_type");
@@ -153,6 +160,8 @@ public sealed class MessageCodec
         foreach (var part in parts) hmac.AppendData(part);
         return hmac.GetHashAndReset();
     }
+
+    private static JsonObject ParseObjectOrEmpty(byte[] json) => (json.Length == 0 ? null : JsonNode.Parse(json)) as JsonObject ?? [];
 
     private static JsonObject? ParseObject(byte[] json) =>
         json.Length == 0 ? null : JsonNode.Parse(json) as JsonObject ?? throw new JsonException("a message part is not a JSON object");

@@ -129,8 +129,22 @@ public sealed class Notebook
         return notebook;
     }
 
-    /// <summary>Parses .ipynb JSON; <paramref name="name"/> names the source in error messages.</summary>
+    /// <summary>
+    /// Parses .ipynb JSON; <paramref name="name"/> names the source in error messages. Anything that is not a notebook —
+    /// invalid JSON, or valid JSON with a field of the wrong type (<c>"nbformat": "4"</c>, a source of numbers) — raises
+    /// <see cref="NotebookFormatException"/>, never another exception.
+    /// </summary>
     public static Notebook Parse(string json, string name = "notebook")
+    {
+        try { return ParseChecked(json, name); }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException or OverflowException)
+        {
+            throw new NotebookFormatException(
+                $"{name}: not a valid notebook: a field has the wrong type ({FirstSentence(e.Message)}) Open it in a text editor or restore it from git.", e);
+        }
+    }
+
+    private static Notebook ParseChecked(string json, string name)
     {
         JsonNode? root;
         try { root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { AllowTrailingCommas = true }); }
@@ -229,7 +243,7 @@ public sealed class Notebook
         }
     }
 
-    private static CellOutput? ReadOutput(JsonObject o) => o["output_type"]?.GetValue<string>() switch
+    internal static CellOutput? ReadOutput(JsonObject o) => o["output_type"]?.GetValue<string>() switch
     {
         "stream" => new StreamOutput(o["name"]?.GetValue<string>() ?? "stdout", JoinText(o["text"])),
         "display_data" => new DisplayOutput(ReadData(o["data"])),
@@ -243,7 +257,7 @@ public sealed class Notebook
         (data as JsonObject)?.ToDictionary(kv => kv.Key, kv => kv.Value is JsonValue or JsonArray ? JoinText(kv.Value) : kv.Value?.ToJsonString() ?? "")
         ?? [];
 
-    private static JsonObject WriteOutput(CellOutput output) => output switch
+    internal static JsonObject WriteOutput(CellOutput output) => output switch
     {
         StreamOutput s => new JsonObject { ["name"] = s.Name, ["output_type"] = "stream", ["text"] = SplitLines(s.Text) },
         DisplayOutput d => new JsonObject { ["data"] = WriteData(d.Data), ["metadata"] = new JsonObject(), ["output_type"] = "display_data" },

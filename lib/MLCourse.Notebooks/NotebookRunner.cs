@@ -17,6 +17,9 @@ public sealed record RunOptions
     /// <summary>Sets <c>MLCOURSE_QUICK=1</c> for the run, so chapters shrink their work.</summary>
     public bool Quick { get; init; }
 
+    /// <summary>Called before each code cell runs, with its 1-based index among all cells.</summary>
+    public Action<int>? OnCellStart { get; init; }
+
     /// <summary>Called after each code cell (progress reporting in the CLI).</summary>
     public Action<CellReport>? OnCell { get; init; }
 }
@@ -102,8 +105,15 @@ public static class NotebookRunner
             }
             else
             {
+                options.OnCellStart?.Invoke(i + 1);
                 using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                if (left < TimeSpan.FromDays(24)) limit.CancelAfter(left);   // the total timeout interrupts a running cell, not only the next one
                 result = await session.ExecuteAsync(cell.Source, sink, $"cell {i + 1}", limit.Token).ConfigureAwait(false);
+                if (result.Status == CellStatus.Interrupted && limit.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    string message = $"the notebook ran longer than its {options.TotalTimeout.TotalMinutes:0.#} min total timeout and this cell was stopped.";
+                    result = result with { Status = CellStatus.TimedOut, Error = new ErrorOutput("TimeoutException", message, [$"{name}: cell {i + 1}: {message}"]) };
+                }
             }
             cell.Outputs.AddRange(sink.Outputs);
             if (result.Error is { } error) cell.Outputs.Add(error);

@@ -38,8 +38,11 @@ internal static class NuGetRestore
     }
 
     /// <summary>Restores every requested package together (one dependency graph) or returns the error text.</summary>
+    /// <remarks>Cancelling <paramref name="cancellationToken"/> (an interrupt) stops the restore within a fraction of a second
+    /// and raises <see cref="OperationCanceledException"/>.</remarks>
     public static RestoredPackages Restore(IReadOnlyList<PackageRequest> packages, IReadOnlyList<PackageRequest> asked,
-                                           IReadOnlyList<string> sources, string workingDirectory, TimeSpan timeout)
+                                           IReadOnlyList<string> sources, string workingDirectory, TimeSpan timeout,
+                                           CancellationToken cancellationToken = default)
     {
         var resolvedSources = sources.Select(s => ResolveSource(s, workingDirectory)).Distinct().ToList();
         string key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(
@@ -53,7 +56,7 @@ internal static class NuGetRestore
         File.WriteAllText(Path.Combine(folder, "Directory.Build.targets"), "<Project />");
         File.WriteAllText(Path.Combine(folder, "Directory.Packages.props"), "<Project><PropertyGroup><ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally></PropertyGroup></Project>");
 
-        var (exitCode, output) = Run("dotnet", ["build", project, "-c", "Release", "-nologo", "-v", "quiet", "-p:TreatWarningsAsErrors=false"], folder, timeout);
+        var (exitCode, output) = Run("dotnet", ["build", project, "-c", "Release", "-nologo", "-v", "quiet", "-p:TreatWarningsAsErrors=false"], folder, timeout, cancellationToken);
         if (exitCode != 0)
             throw new PackageRestoreException(Explain(asked, output));
 
@@ -162,7 +165,8 @@ internal static class NuGetRestore
         }
     }
 
-    private static (int ExitCode, string Output) Run(string file, IEnumerable<string> arguments, string folder, TimeSpan timeout)
+    private static (int ExitCode, string Output) Run(string file, IEnumerable<string> arguments, string folder, TimeSpan timeout,
+                                                     CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo(file) { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in arguments) start.ArgumentList.Add(a);
@@ -173,9 +177,12 @@ internal static class NuGetRestore
         using var process = Process.Start(start) ?? throw new PackageRestoreException("could not start `dotnet` to restore packages.");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
+        var clock = Stopwatch.StartNew();
+        while (!process.WaitForExit(100))
         {
+            if (!cancellationToken.IsCancellationRequested && clock.Elapsed < timeout) continue;
             try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            cancellationToken.ThrowIfCancellationRequested();
             throw new PackageRestoreException($"restoring packages took longer than {timeout.TotalSeconds:0} s and was stopped.");
         }
         return (process.ExitCode, stdout.Result + stderr.Result);

@@ -53,6 +53,12 @@ public sealed partial class ScriptSession
     /// </summary>
     public CompletionList GetCompletions(string code, int cursor)
     {
+        // Roslyn binds lazily: the semantic model is used under the compile lock, never beside a cell's compilation.
+        lock (compileGate) return CompletionsLocked(code, cursor);
+    }
+
+    private CompletionList CompletionsLocked(string code, int cursor)
+    {
         cursor = Math.Clamp(cursor, 0, code.Length);
         string text = BlankMagicLines(code);
         int start = cursor;
@@ -95,6 +101,11 @@ public sealed partial class ScriptSession
 
     /// <summary>The symbol at <paramref name="cursor"/> as C# shows it (with its XML summary when one is available), or null.</summary>
     public string? Inspect(string code, int cursor)
+    {
+        lock (compileGate) return InspectLocked(code, cursor);
+    }
+
+    private string? InspectLocked(string code, int cursor)
     {
         cursor = Math.Clamp(cursor, 0, code.Length);
         string text = BlankMagicLines(code);

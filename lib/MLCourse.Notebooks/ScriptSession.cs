@@ -20,6 +20,13 @@ public sealed record SessionOptions
 
     /// <summary>Name used in diagnostics and stack traces (usually the notebook's file name).</summary>
     public string Name { get; init; } = "notebook";
+
+    /// <summary>
+    /// Null (the default): cells may reference any package, DLL or script. Otherwise the only packages a cell may
+    /// <c>#r "nuget:"</c> besides the carried ones (<see cref="Packages.Carried"/>); <c>#r "file.dll"</c>, <c>#load</c>
+    /// and <c>#i</c> are refused (the grader's worker: a submission must not load code of its own choosing).
+    /// </summary>
+    public IReadOnlyCollection<string>? AllowedPackages { get; init; }
 }
 
 /// <summary>How a cell ended.</summary>
@@ -33,6 +40,8 @@ public enum CellStatus
     TimedOut,
     /// <summary>Stopped by an interrupt.</summary>
     Interrupted,
+    /// <summary>The process running the cell died (a native crash, an abort, killed for memory): see <see cref="NotebookWorker"/>.</summary>
+    Crashed,
 }
 
 /// <summary>The outcome of one cell.</summary>
@@ -181,17 +190,32 @@ public sealed partial class ScriptSession : IDisposable
             OtherLanguages.Show(language, source, sink);
             return new CellResult(CellStatus.Ok, count, null, null, clock.Elapsed);
         }
+        if (Refused(magic) is { } refusal)
+            return Failed(count, new ErrorOutput("ReferenceNotAllowed", refusal.Message, [$"{label}, line {refusal.Line}: {refusal.Message}"]), clock, refusal.Line);
+        // Not disposed when the cell times out: its thread may still read the token. Set before the package restore, so
+        // that an interrupt stops a restore (which can take minutes) too.
+        var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        running = interrupt;
         packageSources.AddRange(magic.Sources.Where(src => !packageSources.Contains(src)));
         var toRestore = Packages.BindCarried(magic, sink);
-        if (toRestore.Count > 0 && RestorePackages(toRestore, sink, label) is { } packageError)
-            return Failed(count, packageError, clock);
+        try
+        {
+            if (toRestore.Count > 0 && RestorePackages(toRestore, sink, label, interrupt.Token) is { } packageError)
+            {
+                running = null;
+                return Failed(count, packageError, clock);
+            }
+        }
+        catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
+        {
+            running = null;
+            var stopped = new ErrorOutput("OperationCanceledException", "interrupted while restoring packages (#r \"nuget: …\").", [$"{label}: interrupted"]);
+            return new CellResult(CellStatus.Interrupted, count, stopped, null, clock.Elapsed);
+        }
         bool time = magic.Directives.Any(d => d.Equals("time", StringComparison.OrdinalIgnoreCase));
         foreach (var directive in magic.Directives.Where(d => !d.Equals("time", StringComparison.OrdinalIgnoreCase)))
             Directives.Run(directive, sink);
 
-        // Not disposed when the cell times out: its thread may still read the token.
-        var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        running = interrupt;
         var context = new CellContext(sink, interrupt.Token);
         var done = new TaskCompletionSource<CellResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -201,7 +225,12 @@ public sealed partial class ScriptSession : IDisposable
         {
             CellContext.Current = context;
             try { done.SetResult(Run(magic.Code, label, count, sink, clock, interrupt.Token)); }
-            catch (Exception e) { done.SetException(e); }
+            catch (Exception e)
+            {
+                // Whatever escapes (the engine's own failure) is still this cell's error, never the front end's crash.
+                var error = new ErrorOutput(e.GetType().Name, e.Message, [$"{Options.Name}: {label}: {e}"]);
+                done.SetResult(Failed(count, error, clock));
+            }
             finally
             {
                 CellContext.Current = null;
@@ -243,14 +272,34 @@ public sealed partial class ScriptSession : IDisposable
         return result;
     }
 
+    /// <summary>What <see cref="SessionOptions.AllowedPackages"/> forbids in this cell: the first such line, or null.</summary>
+    private (string Message, int Line)? Refused(MagicLines magic)
+    {
+        if (Options.AllowedPackages is not { } allowed) return null;
+        foreach (var request in magic.Packages)
+            if (!Packages.Carried.ContainsKey(request.Name) && !allowed.Contains(request.Name, StringComparer.OrdinalIgnoreCase))
+                return ($"#r \"nuget: {request.Name}\" is not allowed here: this session takes only the packages the engine carries"
+                        + (allowed.Count > 0 ? $" and {string.Join(", ", allowed)}" : "") + ".", request.Line);
+        if (magic.Sources.Count > 0)
+            return ("#i (a package source) is not allowed here: this session takes only the packages the engine carries.", 1);
+        var lines = magic.Code.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            string line = lines[i].TrimStart();
+            if (System.Text.RegularExpressions.Regex.IsMatch(line, """^#(r|load)(\s|")"""))
+                return ($"{line.Split(' ', 2)[0]} of a file is not allowed here: this session takes only the packages the engine carries.", i + 1);
+        }
+        return null;
+    }
+
     /// <summary>Restores the cell's packages together with the ones earlier cells asked for, and references them.</summary>
-    private ErrorOutput? RestorePackages(List<PackageRequest> requests, IOutputSink sink, string label)
+    private ErrorOutput? RestorePackages(List<PackageRequest> requests, IOutputSink sink, string label, CancellationToken interrupt)
     {
         var all = restoredRequests.Where(r => !requests.Any(n => n.Name.Equals(r.Name, StringComparison.OrdinalIgnoreCase))).Concat(requests).ToList();
         RestoredPackages restored;
         try
         {
-            restored = NuGetRestore.Restore(all, requests, packageSources, Options.WorkingDirectory, RestoreTimeout);
+            restored = NuGetRestore.Restore(all, requests, packageSources, Options.WorkingDirectory, RestoreTimeout, interrupt);
         }
         catch (PackageRestoreException e)
         {
@@ -312,7 +361,18 @@ public sealed partial class ScriptSession : IDisposable
             return new CellResult(status, count, error, line, clock.Elapsed) { CompileTime = compileTime };
         }
         if (HasTrailingExpression(script, out bool isVoid) && !isVoid)
-            sink.Add(new ResultOutput(ValueFormatter.Format(next.ReturnValue), count));
+        {
+            // Formatting runs the user's formatters (Formatter.Register): one that throws is this cell's error.
+            IReadOnlyDictionary<string, string> data;
+            try { data = ValueFormatter.Format(next.ReturnValue); }
+            catch (Exception e)
+            {
+                var error = RuntimeError(e, options.FilePath, label, out _);
+                error = error with { Value = $"formatting the cell's value failed: {error.Value}" };
+                return new CellResult(CellStatus.Error, count, error, null, clock.Elapsed) { CompileTime = compileTime };
+            }
+            sink.Add(new ResultOutput(data, count));
+        }
         return new CellResult(CellStatus.Ok, count, null, null, clock.Elapsed) { CompileTime = compileTime };
     }
 
@@ -329,7 +389,8 @@ public sealed partial class ScriptSession : IDisposable
             || root.Members.LastOrDefault() is not GlobalStatementSyntax { Statement: ExpressionStatementSyntax statement }
             || !statement.SemicolonToken.IsMissing)
             return false;
-        var type = compilation.GetSemanticModel(tree).GetTypeInfo(statement.Expression).Type;
+        ITypeSymbol? type;
+        lock (compileGate) type = compilation.GetSemanticModel(tree).GetTypeInfo(statement.Expression).Type;
         isVoid = type is null || type.SpecialType == SpecialType.System_Void;
         return true;
     }

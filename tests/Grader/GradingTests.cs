@@ -148,6 +148,30 @@ public sealed class MalformedNotebookTests
         Assert.Contains("not valid notebook JSON", report.ToGradescopeJson());
     }
 
+    [Theory]
+    [InlineData("\"nbformat\": 4", "\"nbformat\": \"4\"")]
+    [InlineData("\"nbformat_minor\": 5", "\"nbformat_minor\": [5]")]
+    [InlineData("\"cell_type\": \"code\"", "\"cell_type\": 1")]
+    [InlineData("\"source\": [", "\"source\": [1, ")]
+    [InlineData("\"outputs\": []", "\"outputs\": [{\"output_type\": 3}]")]
+    [InlineData("\"nbformat\": 4", "\"nbformat\": 4.5")]
+    public async Task A_field_of_the_wrong_type_scores_zero_with_a_clear_note(string field, string wrong)
+    {
+        string folder = Path.Combine(Path.GetTempPath(), "mlcourse-grader-tests", Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(folder);
+        string path = Path.Combine(folder, "hw-mnist-mlp.ipynb");
+        string json = File.ReadAllText(GraderFixture.ExercisePath);
+        int at = json.IndexOf(field, StringComparison.Ordinal);
+        Assert.True(at >= 0, field);
+        File.WriteAllText(path, json[..at] + wrong + json[(at + field.Length)..]);
+
+        var report = await GraderFixture.GradeAsync(path);
+        Assert.NotNull(report.Failure);
+        Assert.Contains("a field has the wrong type", report.Failure);
+        Assert.Equal(0, report.Workers);
+        Assert.All(report.Questions, q => Assert.Equal(0, q.Earned));
+    }
+
     [Fact]
     public async Task A_missing_notebook_or_missing_checks_means_grading_could_not_run()
     {
@@ -159,5 +183,79 @@ public sealed class MalformedNotebookTests
         var options = GraderFixture.Options() with { Homework = "hw-unknown" };
         var e = await Assert.ThrowsAsync<GradingException>(() => GraderFixture.GradeAsync(path, options));
         Assert.Contains("no checks for homework 'hw-unknown'", e.Message);
+    }
+}
+
+public sealed class SubmissionBoundaryTests
+{
+    private static string Folder()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), "mlcourse-grader-tests", Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(folder);
+        return folder;
+    }
+
+    [Fact]
+    public async Task A_submission_that_ships_its_own_checkout_and_checks_is_graded_by_the_installations_checks_only()
+    {
+        string folder = Folder();
+        File.WriteAllText(Path.Combine(folder, "MLCourse.slnx"), "<Solution />");
+        string own = Path.Combine(folder, "tests", "Grader", "checks", "hw-mnist-mlp");
+        Directory.CreateDirectory(own);
+        File.WriteAllText(Path.Combine(own, "free.csx"), """
+            using MLCourse.Grading;
+            [Question("hw-mnist-mlp.free", Points = 100)]
+            sealed class FreePoints : QuestionCheck
+            {
+                public override void Run(Grade grade) => grade.Part("free", 100, () => { });
+            }
+            """);
+        string path = Path.Combine(folder, "hw-mnist-mlp.ipynb");
+        File.WriteAllText(path, "{ not a notebook");   // no worker needed: the question list is what matters
+        var previous = Directory.GetCurrentDirectory();
+        Directory.SetCurrentDirectory(folder);   // not from the working directory either
+        try
+        {
+            var report = await GraderFixture.GradeAsync(path, GraderFixture.Options() with { CheckFolders = [] });
+            Assert.DoesNotContain(report.Questions, q => q.Question == "hw-mnist-mlp.free");
+            Assert.Equal(12, report.MaxScore);
+        }
+        finally
+        {
+            Directory.SetCurrentDirectory(previous);
+        }
+    }
+
+    [Fact]
+    public async Task A_graded_notebook_may_not_reference_a_dll_or_a_package_the_homework_does_not_declare()
+    {
+        string folder = Folder();
+        string checks = Path.Combine(folder, "checks", "hw-refs");
+        Directory.CreateDirectory(checks);
+        File.WriteAllText(Path.Combine(checks, "q1.csx"), """
+            using MLCourse.Grading;
+            [Question("hw-refs.q1", Points = 1)]
+            sealed class AnswerCheck(int answer) : QuestionCheck
+            {
+                public override void Run(Grade grade) => grade.Part("answer", 1, () => Expect.That(answer == 42, "answer is 42"));
+            }
+            """);
+        string dll = typeof(SubmissionBoundaryTests).Assembly.Location;   // any DLL on the disk
+        var notebook = new MLCourse.Notebooks.Notebook();
+        foreach (var code in new[] { "#r \"nuget: MLCourse, 0.1.0\"\nint answer = 42;", $"#r \"{dll}\"", "#r \"nuget: Humanizer.Core, 2.14.1\"", "#load \"other.csx\"" })
+            notebook.Cells.Add(new MLCourse.Notebooks.Cell(MLCourse.Notebooks.CellKind.Code, code, MLCourse.Notebooks.Notebook.CSharpCellMetadata()));
+        notebook.Cells[0].Metadata["mlcourse"] = new System.Text.Json.Nodes.JsonObject { ["id"] = "hw-refs.q1", ["points"] = 1 };
+        string path = Path.Combine(folder, "hw-refs.ipynb");
+        notebook.Save(path);
+
+        var report = await GraderFixture.GradeAsync(path, GraderFixture.Options() with { CheckFolders = [Path.Combine(folder, "checks")] });
+        string table = report.ToTable();
+        Assert.True(report.Cells[1].Status == "Ok", table);   // the carried package binds
+        Assert.True(report.Score == 1, table);
+        foreach (int cell in new[] { 2, 3, 4 })
+        {
+            Assert.True(report.Cells[cell].Status == "Error", $"cell {cell}: {report.Cells[cell]}\n{table}");
+            Assert.Contains("is not allowed here", report.Cells[cell].Diagnosis);
+        }
     }
 }

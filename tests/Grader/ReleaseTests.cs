@@ -39,6 +39,20 @@ public sealed class ReleaseTests
     }
 
     [Theory]
+    [InlineData("Two lines:\nfirst, then second.")]
+    [InlineData("A tab\tand a carriage return\r\nand a quote \" and a backslash \\ and \u2028 a line separator and \u0001.")]
+    public void An_instruction_with_newlines_or_control_characters_makes_a_stub_that_compiles_to_the_same_text(string instruction)
+    {
+        var graded = new GradedCell("hw.q1", 2, instruction, 1);
+        string stub = SolutionRelease.StubRegions("// BEGIN SOLUTION\nx = 2;\n// END SOLUTION", graded, "test");
+        var tree = Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText(stub,
+            new Microsoft.CodeAnalysis.CSharp.CSharpParseOptions(kind: Microsoft.CodeAnalysis.SourceCodeKind.Script));
+        Assert.Empty(tree.GetDiagnostics());
+        var literal = tree.GetRoot().DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.LiteralExpressionSyntax>().Single();
+        Assert.Equal(instruction, literal.Token.ValueText);
+    }
+
+    [Theory]
     [InlineData("// BEGIN SOLUTION\nx = 1;", "without a // END SOLUTION")]
     [InlineData("x = 1;\n// END SOLUTION", "without a // BEGIN SOLUTION")]
     [InlineData("// BEGIN SOLUTION\n// BEGIN SOLUTION\n// END SOLUTION", "inside another solution region")]

@@ -20,6 +20,16 @@ public sealed class KernelClientTests(InstalledKernel kernel) : IClassFixture<In
     }
 
     [JupyterFact]
+    public void Console_input_cannot_deadlock_the_kernel_and_every_malformed_request_gets_a_reply_and_idle()
+    {
+        string script = Path.Combine(JupyterClients.RepoRoot, "tests", "MLCourse.Tests", "Kernel", "robustness_test.py");
+        var (code, output) = JupyterClients.Run(JupyterClients.Python!, [script, kernel.Name], TimeSpan.FromSeconds(300),
+                                                kernel.Environment, Path.GetTempPath());
+        Assert.True(code == 0, "robustness_test.py (jupyter_client) failed:\n" + output);
+        Assert.Contains("all robustness checks passed", output);
+    }
+
+    [JupyterFact]
     public void Nbconvert_executes_chapter_00_through_the_kernel_and_keeps_the_chart_as_html()
     {
         string output = Path.Combine(kernel.Prefix, "executed");

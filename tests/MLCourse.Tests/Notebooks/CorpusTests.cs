@@ -6,10 +6,14 @@ namespace MLCourse.Tests.Notebooks;
 
 /// <summary>
 /// The compatibility corpus (tests/Corpus): small notebooks, one per group of .NET Interactive features, run with
-/// --continue-on-error and compared with stored transcripts. Set MLCOURSE_UPDATE_EXPECTED=1 to rewrite them.
+/// --continue-on-error and compared with stored transcripts. Set MLCOURSE_UPDATE_EXPECTED=1 to rewrite the ones that
+/// differ (that run fails, so a rewrite never passes unseen; in CI it is refused).
 /// </summary>
 public partial class CorpusTests
 {
+    private static bool IsCi => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI"))
+                                || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("GITHUB_ACTIONS"));
+
     public static TheoryData<string> Notebooks()
     {
         var data = new TheoryData<string>();
@@ -27,8 +31,15 @@ public partial class CorpusTests
         await NotebookRunner.RunAsync(notebook, new RunOptions { ContinueOnError = true, CellTimeout = TimeSpan.FromMinutes(5) });
         string actual = Transcript(notebook);
         string expectedPath = path + ".expected.txt";
-        if (Environment.GetEnvironmentVariable("MLCOURSE_UPDATE_EXPECTED") == "1") File.WriteAllText(expectedPath, actual);
-        Assert.Equal(File.ReadAllText(expectedPath), actual);
+        string expected = File.ReadAllText(expectedPath);
+        if (Environment.GetEnvironmentVariable("MLCOURSE_UPDATE_EXPECTED") == "1" && expected != actual)
+        {
+            // Rewriting is a local step whose diff a person reviews: the run that rewrites fails, and CI never rewrites.
+            Assert.False(IsCi, "MLCOURSE_UPDATE_EXPECTED=1 is set in CI: transcripts are never rewritten there.");
+            File.WriteAllText(expectedPath, actual);
+            Assert.Fail($"{name}: rewrote {Path.GetFileName(expectedPath)}; review the diff (git diff tests/Corpus) and run the test again without MLCOURSE_UPDATE_EXPECTED.");
+        }
+        Assert.Equal(expected, actual);
     }
 
     /// <summary>Every code cell's outputs as stable text: stream text, each MIME type's text, errors' name and message.</summary>

@@ -66,6 +66,19 @@ public sealed class NotebookRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task The_total_timeout_stops_a_running_cell_not_only_the_next_one()
+    {
+        // The first cell: the check between cells cannot be what stops it.
+        var notebook = Write("slow.ipynb", "long n = 1;\nwhile (true) { n++; }", "1");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var report = await NotebookRunner.RunAsync(notebook, new RunOptions { CellTimeout = TimeSpan.FromMinutes(2), TotalTimeout = TimeSpan.FromSeconds(5) });
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"the cell ran {clock.Elapsed.TotalSeconds:0} s, to its cell timeout");
+        Assert.Equal(CellStatus.TimedOut, report.Cells[0].Status);
+        Assert.Contains("total timeout", Assert.Single(report.Diagnoses));
+        Assert.Null(report.Cells[1].Status);
+    }
+
+    [Fact]
     public async Task The_working_directory_is_the_notebook_folder_and_quick_mode_is_set()
     {
         File.WriteAllText(Path.Combine(folder, "data.txt"), "hello from the notebook folder");

@@ -185,16 +185,51 @@ public class ScriptSessionTests
     [InlineData("var (a, b) = (0, 1); while (a < b) a = b - 1;")]
     [InlineData("do { } while (true);")]
     [InlineData("void Spin() { for (;;) ; }\nSpin();")]
-    public async Task Interrupt_stops_any_loop_a_cell_writes(string loop) => await InterruptAndGoOn(loop, TimeSpan.FromMilliseconds(300));
+    public async Task Interrupt_stops_any_loop_a_cell_writes(string loop) => await InterruptAndGoOn(loop);
 
-    /// <summary>Runs <paramref name="code"/>, interrupts it after <paramref name="delay"/>, and checks that it stopped and that the session runs on.</summary>
-    private async Task InterruptAndGoOn(string code, TimeSpan delay)
+    /// <summary>
+    /// Runs <paramref name="code"/>, interrupts it once it is running (it printed, so it compiled and its loop is entered
+    /// next: an interrupt during compilation would pass for the wrong reason), and checks that it stopped inside the
+    /// loop and that the session runs on.
+    /// </summary>
+    private async Task InterruptAndGoOn(string code)
     {
-        var running = session.ExecuteAsync(code, new OutputCollector());
-        await Task.Delay(delay);
+        var sink = new OutputCollector();
+        var running = session.ExecuteAsync("Console.WriteLine(\"looping\");\n" + code, sink);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!sink.Outputs.OfType<StreamOutput>().Any(o => o.Text.Contains("looping")))
+        {
+            Assert.True(DateTime.UtcNow < deadline && !running.IsCompleted, "the cell never started its loop: " + (running.IsCompleted ? running.Result.Diagnosis : "timeout"));
+            await Task.Delay(20);
+        }
+        await Task.Delay(200);
+        Assert.False(running.IsCompleted, "the loop ended by itself: " + (running.IsCompleted ? running.Result.Diagnosis : ""));
         session.Interrupt();
         var result = await running.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(CellStatus.Interrupted, result.Status);
+        Assert.DoesNotContain("before the cell started", result.Error!.Value);
+        var (_, outputs) = await Run("1 + 1");
+        Assert.Equal("2", Plain(outputs.Single()));
+    }
+
+    [Fact]
+    public async Task Interrupt_stops_a_package_restore()
+    {
+        // A package no source has, from an extra source that accepts connections and never answers: the restore would
+        // wait for NuGet's HTTP timeout, minutes.
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var held = new List<System.Net.Sockets.TcpClient>();
+        _ = Task.Run(async () => { while (true) held.Add(await silent.AcceptTcpClientAsync()); });
+        int port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        // The restore runs before the cell's first await: start it on another thread, as the kernel's shell worker does.
+        var running = Task.Run(() => session.ExecuteAsync($"#i \"https://127.0.0.1:{port}/v3/index.json\"\n#r \"nuget: MLCourse.NoSuchPackage.ForInterruptTest, 1.0.0\"", new OutputCollector()));
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        if (running.IsCompleted) Assert.Fail("the restore ended by itself: " + (await running).Diagnosis);
+        session.Interrupt();
+        var result = await running.WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal(CellStatus.Interrupted, result.Status);
+        Assert.Contains("while restoring packages", result.Error!.Value);
         var (_, outputs) = await Run("1 + 1");
         Assert.Equal("2", Plain(outputs.Single()));
     }
@@ -212,8 +247,7 @@ public class ScriptSessionTests
     // No loop statement in the cell (LINQ drives the enumeration), so only the library's own check can stop it.
     [Fact]
     public async Task Interrupt_stops_a_library_loop_at_its_next_step() => await InterruptAndGoOn(
-        "MLCourse.Training.Progress.Range(1000, \"slow\").Select(i => { System.Threading.Thread.Sleep(20); return i; }).Count()",
-        TimeSpan.FromMilliseconds(500));
+        "MLCourse.Training.Progress.Range(1000, \"slow\").Select(i => { System.Threading.Thread.Sleep(20); return i; }).Count()");
 }
 
 public class ScriptSessionDisplayTests

@@ -16,7 +16,9 @@ sealed class InformationGainCheck(Func<long[], long[], double> InformationGain) 
                 // arbitrary integer codes, not 0..V−1, so a solution that indexes arrays by code fails
                 long[] codes = Enumerable.Range(0, values).Select(v => (long)(grade.Random.Next(-50, 50) * 7 + v)).Distinct().ToArray();
                 long[] feature = Enumerable.Range(0, n).Select(_ => codes[grade.Random.Next(codes.Length)]).ToArray();
-                long[] labels = Enumerable.Range(0, n).Select(_ => (long)grade.Random.Next(classes)).ToArray();
+                // class codes are arbitrary integers too (negative ones included), as the homework says
+                long labelOffset = trial % 2 == 0 ? 0 : grade.Random.Next(-40, 40) * 5;
+                long[] labels = Enumerable.Range(0, n).Select(_ => grade.Random.Next(classes) * 3 + labelOffset).ToArray();
                 double expected = Entropy.InformationGain(feature, labels);
                 double actual = InformationGain((long[])feature.Clone(), (long[])labels.Clone());
                 Expect.Close(actual, expected, $"InformationGain on {n} samples ({codes.Length} feature values, {classes} classes)", 1e-9,
@@ -45,6 +47,7 @@ sealed class InformationGainCheck(Func<long[], long[], double> InformationGain) 
         if (Math.Abs(actual - expected * Math.Log(2)) < 1e-9) return "That is the gain in nats: use log base 2 (Math.Log2) for bits.";
         if (Math.Abs(actual - Entropy.Conditional(feature, labels)) < 1e-9) return "That is H(D|A); return H(D) − H(D|A).";
         if (Math.Abs(actual - Entropy.GainRatio(feature, labels)) < 1e-9) return "That is the gain ratio; return the plain gain H(D) − H(D|A).";
-        return "Check the weights |D_i|/|D| of the parts and that H uses the class frequencies within each part.";
+        return "Check the weights |D_i|/|D| of the parts and that H uses the class frequencies within each part; "
+            + "feature values and classes are arbitrary integer codes (count them by value, e.g. with GroupBy, not as array indices).";
     }
 }

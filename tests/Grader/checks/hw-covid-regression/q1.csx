@@ -3,7 +3,8 @@
 // Covid.Load(CovidYear.Y2021) (540 rows), against tiered bars calibrated in the homework's prose:
 //   plain linear regression on all 93 features (closed form)  MSE 0.9666
 //   best ridge regression on 14 selected features             MSE 0.9160 (all 93 features, λ = 1: 0.9405)
-//   tuned MLP on the same 14 features (the reference solution) MSE 0.9101 (quick mode, 60 epochs: 0.9731)
+//   tuned MLP on the same 14 features (the reference solution, early stopping on a development split of the
+//   training rows) MSE 0.9064 (quick mode, 60 epochs: 1.0275)
 using MLCourse;
 using MLCourse.Data;
 using MLCourse.Grading;
@@ -15,8 +16,9 @@ sealed class CovidValidationMseCheck(Func<Tensor, Tensor> PredictCovid) : Questi
 {
     // (bar, share of the points): the first bar the validation MSE is at or below decides the score.
     private static readonly (double Bar, double Share)[] FullBars = [(0.92, 1.0), (0.95, 0.7), (0.97, 0.4)];
-    // Quick mode (mlcourse grade --quick trains with MLCOURSE_QUICK=1, fewer epochs): the reference solution reaches 0.9731 there, 0.06 above its full-mode 0.9101, so each bar is 0.06–0.07 higher (0.99, 1.01, 1.04).
-    private static readonly (double Bar, double Share)[] QuickBars = [(0.99, 1.0), (1.01, 0.7), (1.04, 0.4)];
+    // Quick mode (mlcourse grade --quick trains with MLCOURSE_QUICK=1, fewer epochs): the reference solution reaches
+    // 1.0275 there (60 epochs, still improving), 0.12 above its full-mode 0.9064, so each bar is 0.13–0.14 higher.
+    private static readonly (double Bar, double Share)[] QuickBars = [(1.05, 1.0), (1.08, 0.7), (1.11, 0.4)];
 
     public override void Run(Grade grade)
     {
@@ -40,8 +42,9 @@ sealed class CovidValidationMseCheck(Func<Tensor, Tensor> PredictCovid) : Questi
                 if (mse <= bars[i].Bar)
                     return (bars[i].Share, $"validation MSE {mse:F4} ≤ {bars[i].Bar:F2}"
                         + (i == 0 ? ": full points." : $" ({bars[i].Share:P0} of the points); full points at ≤ {bars[0].Bar:F2}."));
-            return (0.0, $"validation MSE {mse:F4} is above {bars[^1].Bar:F2}, the level of plain linear regression on all features. "
-                         + "Select features, standardise them and regularise (see the homework's hints).");
+            return (0.0, $"validation MSE {mse:F4} is above {bars[^1].Bar:F2}"
+                         + (grade.Quick ? " (quick mode). " : ", the level of plain linear regression on all features. ")
+                         + "Select features, standardise them and regularise (see the homework's hints), choosing on a development split of the training rows.");
         });
     }
 }

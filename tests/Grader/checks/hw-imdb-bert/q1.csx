@@ -23,8 +23,10 @@ sealed class EncodeBatchCheck(Func<WordPieceTokenizer, IReadOnlyList<string>, in
             int words = i == 0 ? 0 : i == 1 ? maxLength - 2 : grade.Random.Next(1, 3 * maxLength);   // empty, exactly full, random
             texts.Add(string.Join(" ", Enumerable.Range(0, words).Select(_ => Words[grade.Random.Next(Words.Length)])));
         }
-        // sentence 1 must have exactly maxLength − 2 pieces: cut it down piece by piece if needed
+        // sentence 1 must have exactly maxLength − 2 pieces (a full row, no [PAD]): cut it down word by word, then fill
+        // it up with "the" (one piece) where a cut word had several pieces
         while (tokenizer.Encode(texts[1]).Length > maxLength - 2) texts[1] = texts[1][..texts[1].LastIndexOf(' ')];
+        while (tokenizer.Encode(texts[1]).Length < maxLength - 2) texts[1] += " the";
         var (expectedIds, expectedMask) = Reference(tokenizer, texts, maxLength);
         string call = $"EncodeBatch(tokenizer, {count} sentences, maxLength: {maxLength})";
 

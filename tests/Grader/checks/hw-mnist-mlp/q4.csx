@@ -36,8 +36,8 @@ sealed class TrainedNetCheck(nn.Module<Tensor, Tensor>? net) : QuestionCheck
             string bars = $"required ≥ {half:P1} for half and ≥ {full:P1} for full points{(grade.Quick ? " (quick mode)" : "")}";
             string reached = $"test accuracy {accuracy:P2} ({correct} of {mnist.Test.Count} test images, measured by the grader)";
             if (accuracy >= full) return (1.0, $"{reached}; {bars}.");
-            if (accuracy >= half) return (0.5, $"{reached}: below the full bar; {bars}. Tune the hyper-parameters (epochs, learning rate).");
-            return (0.0, $"{reached}: below both bars; {bars}. Check TrainEpoch, then tune epochs and learning rate.");
+            if (accuracy >= half) return (0.5, $"{reached}: below the full bar; {bars}. Tune epochs and learning rate on a validation split of the training images, not on this test accuracy.");
+            return (0.0, $"{reached}: below both bars; {bars}. Check TrainEpoch, then tune epochs and learning rate on a validation split of the training images.");
         });
     }
 }

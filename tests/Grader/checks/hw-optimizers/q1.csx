@@ -17,7 +17,8 @@ sealed class SgdMomentumCheck(Action<Tensor[], Tensor[], Tensor[], double, doubl
             var (lr, momentum) = (Draw(grade, 0.01, 0.5), Draw(grade, 0.5, 0.95));
             var run = new Trial(Shapes(grade), lr, momentum);
             run.Step(SgdMomentumStep, 1);
-            run.Compare(1, "after one step", "At the first step the velocity is 0, so velocity = gradient and θ ← θ − lr·gradient.");
+            run.Compare(1, "after one step", "At the first step the velocity is 0, so velocity = gradient and θ ← θ − lr·gradient; "
+                + "update the parameter tensors you are given in place (sub_, add_), do not put new tensors into the arrays.");
         });
 
         grade.Part("five steps, velocity carried over", 1, () =>
@@ -42,7 +43,7 @@ sealed class SgdMomentumCheck(Action<Tensor[], Tensor[], Tensor[], double, doubl
             SgdMomentumStep([p], [g], [torch.zeros_like(p)], lr, 0.0);
             Expect.Close(g, gBefore, "the gradient after your step", 0, 0, "Do not change the gradients: update only parameters and velocity.");
             Expect.Close(p, pBefore - lr * gBefore, $"θ after one step with lr = {lr:G3} and momentum 0", 1e-6, 1e-5,
-                "With momentum 0 the step is θ ← θ − lr·gradient.");
+                "With momentum 0 the step is θ ← θ − lr·gradient; update the parameter tensor in place (sub_), do not replace it.");
         });
     }
 
@@ -71,7 +72,9 @@ sealed class SgdMomentumCheck(Action<Tensor[], Tensor[], Tensor[], double, doubl
         public void Step(Action<Tensor[], Tensor[], Tensor[], double, double> studentStep, int step)
         {
             var gradients = parameters.Select(p => torch.randn_like(p)).ToArray();
-            studentStep(parameters, gradients.Select(g => g.clone()).ToArray(), velocity, lr, momentum);
+            // fresh arrays holding the same tensors: a step that puts new tensors into the arrays instead of updating
+            // the given ones in place leaves these tensors unchanged
+            studentStep(parameters.ToArray(), gradients.Select(g => g.clone()).ToArray(), velocity.ToArray(), lr, momentum);
             optimizer.zero_grad();
             // the gradient of Σ θ ⊙ g with respect to θ is exactly g
             reference.Zip(gradients, (p, g) => (p * g).sum()).Aggregate((a, b) => a + b).backward();

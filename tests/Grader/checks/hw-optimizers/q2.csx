@@ -17,7 +17,8 @@ sealed class AdamCheck(Action<Tensor[], Tensor[], Tensor[], Tensor[], int, doubl
             var run = new Trial(grade, Shapes(grade), Draw(grade, 1e-3, 5e-2), 0.9, 0.999, 1e-8);
             run.Step(AdamStep, 1, gradientScale: 1);
             run.Compare("after step 1",
-                "At t = 1, m̂ = g and v̂ = g², so every parameter moves by about lr: check the bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ.");
+                "At t = 1, m̂ = g and v̂ = g², so every parameter moves by about lr: check the bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ, "
+                + "and update the parameter tensors you are given in place (sub_), not by putting new tensors into the arrays.");
         });
 
         grade.Part("ten steps with random β₁, β₂", 2, () =>
@@ -70,7 +71,8 @@ sealed class AdamCheck(Action<Tensor[], Tensor[], Tensor[], Tensor[], int, doubl
         public void Step(Action<Tensor[], Tensor[], Tensor[], Tensor[], int, double, double, double, double> studentStep, int t, double gradientScale)
         {
             var gradients = parameters.Select(p => torch.randn_like(p) * gradientScale).ToArray();
-            studentStep(parameters, gradients.Select(g => g.clone()).ToArray(), m, v, t, lr, beta1, beta2, eps);
+            // fresh arrays holding the same tensors: only updates in place reach the tensors compared below
+            studentStep(parameters.ToArray(), gradients.Select(g => g.clone()).ToArray(), m.ToArray(), v.ToArray(), t, lr, beta1, beta2, eps);
             optimizer.zero_grad();
             // the gradient of Σ θ ⊙ g with respect to θ is exactly g
             reference.Zip(gradients, (p, g) => (p * g).sum()).Aggregate((a, b) => a + b).backward();

@@ -1,0 +1,71 @@
+using MLCourse.Notebooks;
+using MLCourse.Tests.Kernel;
+
+namespace MLCourse.Tests.Notebooks;
+
+/// <summary>
+/// The real <c>mlcourse run</c> over folders of notebooks that do to the process what a cell can: a formatter that
+/// throws, a native crash. Each costs its cell; the other notebooks run and their outputs are written.
+/// </summary>
+public sealed class RunCommandTests : IDisposable
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("mlcourse-run-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    private void Write(string name, params string[] codeCells)
+    {
+        var notebook = new Notebook();
+        foreach (var code in codeCells) notebook.Cells.Add(new Cell(CellKind.Code, code, Notebook.CSharpCellMetadata()));
+        notebook.Save(Path.Combine(folder, "in", name));
+    }
+
+    private (int ExitCode, string Output) Run() =>
+        JupyterClients.Run(JupyterClients.Dotnet, [JupyterClients.CliDll, "run", Path.Combine(folder, "in"), "--output", Path.Combine(folder, "out")],
+                           TimeSpan.FromMinutes(4));
+
+    private static string Text(Notebook notebook, int cell) => string.Concat(notebook.Cells[cell].Outputs.Select(o => o switch
+    {
+        StreamOutput s => s.Text,
+        ErrorOutput e => $"{e.Name}: {e.Value}",
+        ResultOutput r => r.Data["text/plain"],
+        _ => "",
+    }));
+
+    [Fact]
+    public void A_formatter_that_throws_fails_its_cell_and_the_next_notebook_runs()
+    {
+        Write("1-formatter.ipynb",
+              "record Boom(int X);\nFormatter.Register<Boom>((b, w) => throw new InvalidOperationException(\"formatter broke\"), \"text/html\");\n"
+              + "Formatter.SetPreferredMimeTypesFor(typeof(Boom), \"text/html\");\nnew Boom(1)",
+              "Console.WriteLine(\"not run\");");
+        Write("2-next.ipynb", "Console.WriteLine(\"second notebook ran\");");
+        var (code, output) = Run();
+        Assert.True(code == 1, $"exit code {code}:\n{output}");
+        Assert.DoesNotContain("Unhandled exception", output);
+        Assert.Contains("1-formatter.ipynb: cell 1, formatting the cell's value failed: formatter broke", output);
+        var second = Notebook.Load(Path.Combine(folder, "out", "2-next.ipynb"));
+        Assert.Equal("second notebook ran\n", Text(second, 0));
+    }
+
+    [Fact]
+    public void A_native_crash_fails_its_cell_keeps_the_earlier_outputs_and_the_next_notebook_runs()
+    {
+        Write("1-first.ipynb", "Console.WriteLine(\"first notebook ran\");");
+        Write("2-crash.ipynb",
+              "using TorchSharp;\nConsole.WriteLine(\"before the crash\");",
+              "var g = new torch.Generator();\nvar p = torch.randperm(10, generator: g, device: torch.device(\"meta\"));\nConsole.WriteLine(p.shape.Length);",
+              "Console.WriteLine(\"after\");");
+        Write("3-third.ipynb", "Console.WriteLine(\"third notebook ran\");");
+        var (code, output) = Run();
+        Assert.True(code == 1, $"exit code {code}:\n{output}");
+        Assert.Contains("2-crash.ipynb: cell 2, the process running the notebook died (signal 11 (SIGSEGV", output);
+        Assert.Contains("2 of 3 notebook(s) ran cleanly", output);
+        Assert.Equal("first notebook ran\n", Text(Notebook.Load(Path.Combine(folder, "out", "1-first.ipynb")), 0));
+        var crashed = Notebook.Load(Path.Combine(folder, "out", "2-crash.ipynb"));
+        Assert.Equal("before the crash\n", Text(crashed, 0));
+        Assert.Contains("ProcessCrash: the process running the notebook died (signal 11", Text(crashed, 1));
+        Assert.Empty(crashed.Cells[2].Outputs);
+        Assert.Equal("third notebook ran\n", Text(Notebook.Load(Path.Combine(folder, "out", "3-third.ipynb")), 0));
+    }
+}
