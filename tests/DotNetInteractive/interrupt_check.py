@@ -5,10 +5,12 @@ the same: it runs the setup cell, starts a cell that iterates Progress.Range (th
 sends Cancel, and checks that the cell fails as cancelled, that the loop has stopped (its counter no longer moves) and
 that the kernel goes on serving. Exit code 0 on success. (Jupyter's interrupt_request is not turned into a
 cancellation by .NET Interactive 1.0.712001 while a C# cell runs, and SIGINT ends that kernel: README.)"""
-import json, os, queue, re, subprocess, sys, threading, time
+import json, os, queue, re, signal, subprocess, sys, threading, time
 
 notebooks = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "notebooks")
-kernel = subprocess.Popen(["dotnet", "interactive", "stdio", "--default-kernel", "csharp"], cwd=notebooks,
+# In a session of its own: `dotnet interactive` starts the kernel as a child of the dotnet muxer, and the whole group
+# must go at the end (a kernel left behind would spin on a closed stdin).
+kernel = subprocess.Popen(["dotnet", "interactive", "stdio", "--default-kernel", "csharp"], cwd=notebooks, start_new_session=True,
                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
 events = queue.Queue()
 threading.Thread(target=lambda: [events.put(line) for line in kernel.stdout], daemon=True).start()
@@ -67,4 +69,8 @@ try:
     assert int(first) > 0, "the loop never started"
     print(f"Stop ended the library loop after {first} steps; the cell failed {took:.1f} s after Cancel; the kernel went on")
 finally:
-    kernel.kill()
+    try:
+        os.killpg(kernel.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    kernel.wait()
