@@ -1,7 +1,7 @@
 // Checks of hw-imdb-bert.q2, MaskTokens(ids, tokenizer, probability) (3 points), on a large random batch of
 // [CLS] … [SEP] [PAD]… rows with some [UNK]s inside. The rates are checked statistically: 1,000 rows of 100 to 130 real
 // tokens on average leave at least about 98,000 maskable tokens, so the standard deviation of the picked fraction is
-// about 0.0011 at 15 % (0.0013 at 25 %), and with about 15,000 or more picked tokens that of each 80/10/10 share is at
+// about 0.0011 at 15 % (0.0014 at 25 %), and with about 15,000 or more picked tokens that of each 80/10/10 share is at
 // most 0.0033; the tolerances (0.01 and 0.02) are more than 6 standard deviations wide.
 using MLCourse.Grading;
 using MLCourse.Text;
