@@ -9,20 +9,20 @@ between the two engines' text outputs is one the README's compatibility table li
 The kernel is `dotnet interactive jupyter` (the pinned local tool, .config/dotnet-tools.json, or a global install),
 started from a kernelspec this script writes into a temporary JUPYTER_PATH, so a user's own kernelspecs do not matter.
 """
-import argparse, concurrent.futures, json, os, re, subprocess, sys, tempfile, time
+import argparse, concurrent.futures, json, os, re, subprocess, sys, tempfile, threading, time
 
 KERNEL = "dotnet-interactive-ci"
 
 # Outputs only .NET Interactive produces, by design (README, compatibility table): its package-restore report and
 # script in the setup cell, the extension loader's notes, and the compiler warnings it prints (the workbook's engine
-# shows errors only): CS1701 on every cell that touches TorchSharp (built against .NET 8's System.Runtime.Numerics,
+# shows errors only; an info such as CS9236 likewise): CS1701 on every cell that touches TorchSharp (built against .NET 8's System.Runtime.Numerics,
 # which the .NET SDK's builds never report), CS8632 where a cell uses nullable annotations (no nullable context there).
 DNI_ONLY = [
     re.compile(r"^Loading extensions from `"),
     re.compile(r"Installed Packages"),
     re.compile(r"dotnet-interactive-this-cell"),
 ]
-WARNING_LINE = re.compile(r"^\s*(\(\d+,\d+\): )?warning CS\d{4}: .*$", re.M)
+WARNING_LINE = re.compile(r"^\s*(\(\d+,\d+\): )?(warning|info) CS\d{4}: .*$", re.M)
 # An output that reports measured times (a table with an "ms / …" column, a speed ratio) is compared by its text with
 # every number masked: wall-clock figures differ between any two runs.
 TIMED = re.compile(r"\bms\b|time ratio|speed-?up|wall time|elapsed", re.I)
@@ -192,15 +192,26 @@ def main():
     dni_out, ours_out = os.path.join(args.out, "dotnet-interactive"), os.path.join(args.out, "workbook-engine")
     os.makedirs(dni_out, exist_ok=True)
 
-    def child(path):
+    spacing, last_start = threading.Lock(), [0.0]
+
+    def child(path, attempt=1):
+        with spacing:  # kernels started at the same moment can race for a port of --http-port-range: 5 s apart
+            time.sleep(max(0.0, last_start[0] + 5 - time.time()))
+            last_start[0] = time.time()
         proc = subprocess.run([sys.executable, __file__, "--single", "--out", dni_out, "--cell-timeout", str(args.cell_timeout), path],
                               env=env, capture_output=True, text=True)
         last = proc.stdout.strip().splitlines()[-1:] or [""]
         try:
-            return json.loads(last[0])
+            result = json.loads(last[0])
         except json.JSONDecodeError:
-            return {"path": path, "seconds": 0, "errors": [],
-                    "problems": [f"the runner process failed ({proc.returncode}): {proc.stderr.strip()[-800:]}"]}
+            result = {"path": path, "seconds": 0, "errors": [],
+                      "problems": [f"the runner process failed ({proc.returncode}): {proc.stderr.strip()[-800:]}"]}
+        # A kernel that dies while starting (two kernels racing for the same port of --http-port-range, seen in CI
+        # before the starts were spaced) gets one more try; a notebook that kills its kernel later fails either way.
+        if attempt == 1 and any("Kernel died" in p for p in result["problems"]):
+            print(f"  {os.path.relpath(path)}: the kernel died ({result['problems'][0][:120]}); running it again", flush=True)
+            return child(path, attempt=2)
+        return result
 
     start = time.time()
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
