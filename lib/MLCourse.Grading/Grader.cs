@@ -266,17 +266,7 @@ public static class Grader
         public static async Task<WorkerRun> StartAsync(WorkerConfig config, GradeOptions options, TimeSpan budget, CancellationToken cancellationToken)
         {
             var run = new WorkerRun();
-            var start = new ProcessStartInfo(options.WorkerFileName)
-            {
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-                StandardOutputEncoding = Encoding.UTF8,
-                StandardErrorEncoding = Encoding.UTF8,
-                WorkingDirectory = Path.GetDirectoryName(config.NotebookPath)!,
-            };
-            foreach (var a in options.WorkerArguments) start.ArgumentList.Add(a);
+            var start = new WorkerCommand(options.WorkerFileName, options.WorkerArguments).StartInfo(Path.GetDirectoryName(config.NotebookPath)!);
             start.Environment["MLCOURSE_QUICK"] = config.Quick ? "1" : "0";
             long heapLimit = options.MemoryLimitMb * 1024 * 1024 / 4 * 3;
             start.Environment["DOTNET_GCHeapHardLimit"] = "0x" + heapLimit.ToString("X", CultureInfo.InvariantCulture);

@@ -48,14 +48,14 @@ public static class ValueFormatter
         Formatter.Register<JavascriptContent>((j, writer) => writer.Write(j.Code), PlainTextFormatter.MimeType);
         Formatter.SetPreferredMimeTypesFor(typeof(JavascriptContent), "application/javascript");
 
-        Formatter.Register<GenericChart>((chart, writer) => writer.Write(ChartHtml(chart)), HtmlFormatter.MimeType);
+        Formatter.Register<GenericChart>((chart, writer) => writer.Write(Views.ChartHtml(chart)), HtmlFormatter.MimeType);
         Formatter.Register<GenericChart>((chart, writer) => writer.Write("Plotly chart (shown as HTML in a notebook client)"), PlainTextFormatter.MimeType);
         Formatter.SetPreferredMimeTypesFor(typeof(GenericChart), HtmlFormatter.MimeType);
 
-        Formatter.Register<torch.Tensor>((t, writer) => writer.Write(TensorText(t)), PlainTextFormatter.MimeType);
+        Formatter.Register<torch.Tensor>((t, writer) => writer.Write(Views.Tensor(t)), PlainTextFormatter.MimeType);
         Formatter.SetPreferredMimeTypesFor(typeof(torch.Tensor), PlainTextFormatter.MimeType);
 
-        Formatter.Register<DataFrame>((df, writer) => writer.Write(DataFrameHtml(df)), HtmlFormatter.MimeType);
+        Formatter.Register<DataFrame>((df, writer) => writer.Write(Views.DataFrameHtml(df)), HtmlFormatter.MimeType);
         Formatter.Register<DataFrame>((df, writer) => writer.Write(df.ToString()), PlainTextFormatter.MimeType);
         Formatter.SetPreferredMimeTypesFor(typeof(DataFrame), HtmlFormatter.MimeType);
 
@@ -94,22 +94,13 @@ public static class ValueFormatter
         try
         {
             var chart = Plots.Charts.Style(Plots.Charts.Combine([Plots.Charts.Line([0.0, 1.0], [1.0, 0.0], "warm-up"), Plots.Charts.Scatter([0.5], [0.5])]), "warm-up", "x", "y");
-            _ = ChartHtml(chart);
+            _ = Views.ChartHtml(chart);
         }
         catch (Exception)
         {
             // An optimisation only.
         }
     }
-
-    /// <summary>Chart HTML that draws with plotly.js if the page has it, else loads it first (<see cref="Views.ChartHtml"/>).</summary>
-    public static string ChartHtml(GenericChart chart) => Views.ChartHtml(chart);
-
-    /// <summary>A tensor as text: shape, dtype, device, then the values (<see cref="Views.Tensor"/>).</summary>
-    public static string TensorText(torch.Tensor t) => Views.Tensor(t);
-
-    /// <summary>The first rows of a DataFrame as an HTML table (<see cref="Views.DataFrameHtml"/>).</summary>
-    public static string DataFrameHtml(DataFrame df, int maxRows = 20) => Views.DataFrameHtml(df, maxRows);
 }
 
 /// <summary>LaTeX to display as text/latex, as .NET Interactive's <c>LaTeXString</c>.</summary>

@@ -9,7 +9,25 @@ namespace MLCourse.Notebooks;
 /// <summary>How to start a process that serves <see cref="NotebookWorker.ServeAsync"/> (a front end's own hidden verb).</summary>
 /// <param name="FileName">The program, e.g. the <c>mlcourse</c> executable or <c>dotnet</c>.</param>
 /// <param name="Arguments">Its arguments, e.g. <c>["exec", "MLCourse.Cli.dll", "run-worker"]</c>.</param>
-public sealed record WorkerCommand(string FileName, IReadOnlyList<string> Arguments);
+public sealed record WorkerCommand(string FileName, IReadOnlyList<string> Arguments)
+{
+    /// <summary>How a worker process starts: standard streams redirected (UTF-8), in <paramref name="workingDirectory"/>.</summary>
+    public ProcessStartInfo StartInfo(string workingDirectory)
+    {
+        var start = new ProcessStartInfo(FileName)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+            WorkingDirectory = workingDirectory,
+        };
+        foreach (var argument in Arguments) start.ArgumentList.Add(argument);
+        return start;
+    }
+}
 
 /// <summary>
 /// Runs a notebook in a separate worker process, so that what a cell does to its process — a native crash
@@ -45,17 +63,7 @@ public static class NotebookWorker
             reports[i + 1] = new CellReport(i + 1, null, null);
         }
 
-        var start = new ProcessStartInfo(command.FileName)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-            WorkingDirectory = System.IO.Path.GetDirectoryName(path)!,
-        };
-        foreach (var argument in command.Arguments) start.ArgumentList.Add(argument);
+        var start = command.StartInfo(System.IO.Path.GetDirectoryName(path)!);
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {command.FileName}.");
         try
         {
