@@ -113,7 +113,8 @@ internal static class GradeCommand
         bool redraw = !Console.IsOutputRedirected;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         IReadOnlyList<BatchResult> results;
-        using (var bar = new MLCourse.Training.ProgressBar(submissions.Count, "grading"))
+        // Not disposed: its last Advance draws the full bar, and Dispose would draw it a second time.
+        var bar = new MLCourse.Training.ProgressBar(submissions.Count, "grading");
         {
             results = await Batch.GradeAsync(submissions, options, jobs, result =>
             {
@@ -128,6 +129,7 @@ internal static class GradeCommand
                 Console.WriteLine((redraw ? "\r\u001b[K" : "") + line);
                 bar.Advance(1, result.Submission.Student);
             }, cancellationToken);
+            if (redraw) Console.WriteLine();
         }
         Directory.CreateDirectory(Path.GetDirectoryName(csv)!);
         await File.WriteAllTextAsync(csv, Batch.ToCsv(results, root), cancellationToken);

@@ -35,6 +35,8 @@ public static partial class Feedback
             if (NativeFrame().IsMatch(line) || ManagedFrame().IsMatch(line) || RaisedFrom().IsMatch(line)) continue;
             // "… (most recent call first):" cut from the middle of a one-line message.
             line = RaisedFromInline().Replace(line, "").TrimEnd();
+            // "(exit code 134: at System.Threading.Thread.StartCallback())": a frame quoted inside a sentence.
+            line = InlineFrame().Replace(line, "");
             line = WindowsPath().Replace(UnixPath().Replace(line, m => FileName(m.Value)), m => FileName(m.Value));
             if (line.Trim().Length > 0) kept.Add(line);
         }
@@ -219,6 +221,10 @@ public static partial class Feedback
     // .NET: "   at Namespace.Type.Method(Args) in /path/file.cs:line 12".
     [GeneratedRegex(@"^\s+at [\w.`<>\[\]+,|]+(\(.*\))?( in .*)?$")]
     private static partial Regex ManagedFrame();
+
+    // Namespace-qualified (Capitalised.Namespace.Type.Method(…)) so that prose such as "look at x.flatten(1)" stays.
+    [GeneratedRegex(@":?\s*\bat [A-Z][\w`<>]*(?:\.[\w`<>\[\]+,|]+){2,}\([^()]*\)(?: in \S+)?")]
+    private static partial Regex InlineFrame();
 
     [GeneratedRegex(@"^\s*Exception raised from .*")]
     private static partial Regex RaisedFrom();
