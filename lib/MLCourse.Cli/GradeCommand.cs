@@ -14,7 +14,8 @@ internal static class GradeCommand
     {
         var notebook = new Argument<string>("notebook") { Description = "The student's notebook (.ipynb), or a folder of submissions (one file or sub-folder per student)." };
         var quick = new Option<bool>("--quick") { Description = "Quick mode (MLCOURSE_QUICK=1): smaller training, the checks' stated lower bars." };
-        var json = new Option<string?>("--json") { Description = "Write the results in Gradescope's results.json schema to this file." };
+        var json = new Option<string?>("--json") { Description = "Write the results in Gradescope's results.json schema to this file (and the feedback as .md and .html beside it)." };
+        var classroom = new Option<string?>("--classroom") { Description = "Write the results in GitHub Classroom's autograding format to this file (see .github/classroom)." };
         var checks = new Option<string[]>("--checks") { Description = "Extra folder of check files (private checks); repeatable.", AllowMultipleArgumentsPerToken = false };
         var homework = new Option<string?>("--homework") { Description = "Homework id (default: the notebook's file name, e.g. hw-mnist-mlp)." };
         var timeout = new Option<int>("--timeout") { Description = "Per-cell (and per-question check) timeout in seconds; full-mode training on a busy 2-core machine needs many minutes.", DefaultValueFactory = _ => 1800 };
@@ -27,12 +28,13 @@ internal static class GradeCommand
         var command = new Command("grade", "Grade a homework notebook: run it in a separate process, check every question, print the "
                                            + "scores; exit 0 whenever grading completed, whatever the score.")
         {
-            notebook, quick, json, checks, homework, timeout, totalTimeout, memory, verbose, jobs, csv, output,
+            notebook, quick, json, classroom, checks, homework, timeout, totalTimeout, memory, verbose, jobs, csv, output,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             string path = parse.GetValue(notebook)!;
             string? jsonPath = parse.GetValue(json);
+            string? classroomPath = parse.GetValue(classroom);
             var worker = Self.Command("grade-worker");
             var options = new GradeOptions
             {
@@ -55,6 +57,7 @@ internal static class GradeCommand
             {
                 Console.Error.WriteLine($"mlcourse grade: {e.Message}");
                 if (jsonPath is not null) await File.WriteAllTextAsync(jsonPath, GradeReport.FailureJson($"Grading could not run: {e.Message}"), cancellationToken);
+                if (classroomPath is not null) await File.WriteAllTextAsync(classroomPath, GradeReport.ClassroomFailureJson($"Grading could not run: {e.Message}"), cancellationToken);
                 return 2;
             }
             Console.Write(report.ToTable());
@@ -66,6 +69,11 @@ internal static class GradeCommand
                 await File.WriteAllTextAsync(stem + ".md", Feedback.ToMarkdown(report), cancellationToken);
                 await File.WriteAllTextAsync(stem + ".html", Feedback.ToHtml(report), cancellationToken);
                 Console.WriteLine($"wrote {jsonPath} (and {Path.GetFileName(stem)}.md, {Path.GetFileName(stem)}.html)");
+            }
+            if (classroomPath is not null)
+            {
+                await File.WriteAllTextAsync(classroomPath, report.ToClassroomJson(), cancellationToken);
+                Console.WriteLine($"wrote {classroomPath}");
             }
             if (report.Failure is not null)
             {

@@ -130,6 +130,16 @@ public sealed record GradeReport(string Notebook, IReadOnlyList<QuestionResult> 
         new JsonObject { ["score"] = 0, ["output"] = Feedback.Clean(reason), ["tests"] = new JsonArray() }
             .ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
 
+    /// <summary>GitHub Classroom's result of a notebook that could not be graded at all: status error, no tests, the reason.</summary>
+    public static string ClassroomFailureJson(string reason) =>
+        new JsonObject
+        {
+            ["version"] = 1,
+            ["status"] = "error",
+            ["max_score"] = 0,
+            ["tests"] = new JsonArray(new JsonObject { ["name"] = "grading", ["status"] = "error", ["score"] = 0, ["message"] = Feedback.Clean(reason) }),
+        }.ToJsonString() + "\n";
+
     private static void AppendWrapped(StringBuilder b, string head, string text, int width)
     {
         var lines = Feedback.Wrap(text, width - head.Length);

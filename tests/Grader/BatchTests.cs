@@ -57,11 +57,32 @@ internal static class Cli
     }
 }
 
+/// <summary>Submissions a class hands in, built from the released exercise (cheap to grade: its stubs throw at once).</summary>
+internal static class Submissions
+{
+    /// <summary>The exercise with only q2 (Accuracy) answered: 2 of 12 points.</summary>
+    public static Notebook Partial()
+    {
+        var notebook = Notebook.Load(GraderFixture.ExercisePath);
+        GraderFixture.Replace(notebook, "    throw new NotImplementedException(\"return the fraction",
+                              "    return logits.argmax(1).eq(labels).to_type(ScalarType.Float64).mean().item<double>();\n    throw new NotImplementedException(\"return the fraction");
+        return notebook;
+    }
+
+    /// <summary><see cref="Partial"/> with an endless loop at the top of the Mlp cell (q1): that cell is stopped and skipped; q2 still earns 2.</summary>
+    public static Notebook Looping()
+    {
+        var notebook = Partial();
+        GraderFixture.Replace(notebook, "public sealed class Mlp", "while (true) { }\npublic sealed class Mlp");
+        return notebook;
+    }
+}
+
 public sealed class BatchGradingTests
 {
     /// <summary>
     /// 20 submissions of hw-mnist-mlp, graded with <c>--jobs 2</c> in quick mode with a 30 s cell limit: the solution, the
-    /// exercise, an endless loop in a graded cell, a native segfault, a forged report, a notebook without cells,
+    /// exercise, a partly answered exercise (in a sub-folder), the same with an endless loop in a graded cell, a native segfault, a forged report, a notebook without cells,
     /// sub-folders (one notebook, two notebooks, none) and eleven files that are not gradable notebooks (empty, not
     /// JSON, truncated, binary, an array, fields of the wrong type, nbformat 3, a .txt). Few of them need a worker
     /// process, so that the test stays near two minutes on a busy 2-core machine. Every row of the CSV is checked, and no student-facing file holds a stack frame or a path.
@@ -78,8 +99,7 @@ public sealed class BatchGradingTests
 
         Write("alice.ipynb", solution);
         Write("bob.ipynb", exercise);
-        // An endless loop at the top of the Accuracy cell (q2): the cell is stopped and skipped, so q2 loses its points.
-        Write("carol.ipynb", Variant(GraderFixture.SolutionPath, nb => GraderFixture.Replace(nb, "double Accuracy(Tensor logits, Tensor labels)\n", "while (true) { }\ndouble Accuracy(Tensor logits, Tensor labels)\n")));
+        Write("carol.ipynb", Submissions.Looping().ToJson());   // q2 answered, an endless loop in q1's cell
         Write("dave.ipynb", exercise.Replace("\"nbformat\": 4", "\"nbformat\": 4.5"));
         Write("erin.ipynb", Variant(GraderFixture.ExercisePath, nb => GraderFixture.InsertAfter(nb, "public sealed class Mlp",
             "System.Runtime.InteropServices.Marshal.WriteInt64(new IntPtr(unchecked((long)0x7ead_0000_0000)), 42);   // a native segfault")));
@@ -94,7 +114,7 @@ public sealed class BatchGradingTests
         Write("heidi.ipynb", "this is not JSON at all");
         Write("ivan.ipynb", exercise.Replace("\"nbformat\": 4", "\"nbformat\": \"4\""));
         Write("judy.txt", "I could not make it work, sorry.");
-        Write("kim/hw-mnist-mlp.ipynb", solution);
+        Write("kim/hw-mnist-mlp.ipynb", Submissions.Partial().ToJson());
         Write("leo/README.md", "my notebook is on my laptop");
         Write("mallory.ipynb", exercise[..(exercise.Length / 2)]);
         Write("nina.ipynb", "[]");
@@ -133,7 +153,7 @@ public sealed class BatchGradingTests
         Expect("alice", "3", "2", "3", "4");
         Assert.Equal("", byStudent["alice"][8]);
         Expect("bob", "0", "0", "0", "0");
-        Expect("carol", "3", "0", "3", "4", "cell ");   // q4 is measured by the grader on the student's trained net
+        Expect("carol", "0", "2", "0", "0", "cell ");
         Expect("dave", "0", "0", "0", "0", "a field has the wrong type");
         Expect("erin", "0", "0", "0", "0", "cell ");
         Expect("frank", "0", "0", "0", "0");
@@ -141,7 +161,7 @@ public sealed class BatchGradingTests
         Expect("heidi", "0", "0", "0", "0", "not valid notebook JSON");
         Expect("ivan", "0", "0", "0", "0", "a field has the wrong type");
         Expect("judy", "0", "0", "0", "0", "judy.txt is not a notebook");
-        Expect("kim", "3", "2", "3", "4");
+        Expect("kim", "0", "2", "0", "0");
         Assert.Equal(Path.Combine("kim", "hw-mnist-mlp.ipynb"), byStudent["kim"][1]);
         Expect("leo", "0", "0", "0", "0", "holds no notebook");
         Expect("mallory", "0", "0", "0", "0", "not valid notebook JSON");
