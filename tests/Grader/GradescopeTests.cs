@@ -52,13 +52,13 @@ public sealed class GradescopeBundleTests
         Assert.True(File.Exists(Path.Combine(source, "grader", "runtimes", "linux-x64", "native", "libtorch_cpu.so")), output);
         File.Copy(Path.Combine(source, "run_autograder"), Path.Combine(root, "run_autograder"));
 
-        JsonElement Grade(string notebookJson)
+        JsonElement Grade(string notebookJson, string fileName = "hw-mnist-mlp.ipynb")
         {
             string submission = Path.Combine(root, "submission"), results = Path.Combine(root, "results");
             foreach (string folder in new[] { submission, results })
                 if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
             Directory.CreateDirectory(submission);
-            File.WriteAllText(Path.Combine(submission, "hw-mnist-mlp.ipynb"), notebookJson);
+            File.WriteAllText(Path.Combine(submission, fileName), notebookJson);
             var environment = new Dictionary<string, string> { ["AUTOGRADER_ROOT"] = root, ["MLCOURSE_DATA"] = "/nonexistent" };
             var (exit, log) = Cli.Run(TimeSpan.FromMinutes(4), environment, "bash", Path.Combine(root, "run_autograder"));
             Assert.True(exit == 0, log);
@@ -77,6 +77,12 @@ public sealed class GradescopeBundleTests
         var looping = Grade(Submissions.Looping().ToJson());
         Assert.True(looping.GetProperty("score").GetDouble() == 2, looping.ToString());
         Assert.Contains("cell", looping.GetProperty("output").GetString());   // the note: a cell was stopped and skipped
+        // No notebook uploaded: 0 for every question and what to upload, without starting a worker.
+        var wrongFile = Grade("print('hello')", "homework.py");
+        Assert.True(wrongFile.GetProperty("score").GetDouble() == 0, wrongFile.ToString());
+        Assert.Contains("upload hw-mnist-mlp.ipynb", wrongFile.GetProperty("output").GetString());
+        Assert.Equal(4, wrongFile.GetProperty("tests").GetArrayLength());
+
         string text = looping.ToString();
         Assert.DoesNotContain(root, text);
         Assert.DoesNotContain("frame #", text);
