@@ -49,7 +49,11 @@ internal static class GradeCommand
                 Log = parse.GetValue(verbose) ? line => Console.Error.WriteLine($"  {line}") : null,
             };
             if (Directory.Exists(path))
+            {
+                if (jsonPath is not null || classroomPath is not null)
+                    Console.Error.WriteLine("note: --json and --classroom apply to one notebook; a folder gets STUDENT.json (and .md, .html) in the --output folder.");
                 return await GradeFolderAsync(path, options, parse.GetValue(jobs), parse.GetValue(csv), parse.GetValue(output), cancellationToken);
+            }
             Console.WriteLine($"▶ grading {path}{(options.Quick ? " (quick)" : "")}");
             GradeReport report;
             try { report = await Grader.GradeAsync(path, options, cancellationToken); }
