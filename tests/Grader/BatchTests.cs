@@ -60,6 +60,12 @@ internal static class Cli
 /// <summary>Submissions a class hands in, built from the released exercise (cheap to grade: its stubs throw at once).</summary>
 internal static class Submissions
 {
+    /// <summary>
+    /// The cell limit the class-grading tests give (seconds): an honest quick-mode cell takes under 10 s on an idle
+    /// 2-core machine, but loading MNIST took over 30 s while this machine's load average was 25.
+    /// </summary>
+    public const string TestTimeout = "60";
+
     /// <summary>The exercise with only q2 (Accuracy) answered: 2 of 12 points.</summary>
     public static Notebook Partial()
     {
@@ -69,11 +75,15 @@ internal static class Submissions
         return notebook;
     }
 
-    /// <summary><see cref="Partial"/> with an endless loop at the top of the Mlp cell (q1): that cell is stopped and skipped; q2 still earns 2.</summary>
+    /// <summary>
+    /// <see cref="Partial"/> with an endless loop at the top of the Mlp cell (q1): that cell is stopped and skipped; q2
+    /// still earns 2. The loop sleeps, so that waiting for the cell limit costs time but no CPU that the tests running
+    /// beside it need (the spinning <c>while (true) { }</c> has its own test in GradingTests).
+    /// </summary>
     public static Notebook Looping()
     {
         var notebook = Partial();
-        GraderFixture.Replace(notebook, "public sealed class Mlp", "while (true) { }\npublic sealed class Mlp");
+        GraderFixture.Replace(notebook, "public sealed class Mlp", "while (true) System.Threading.Thread.Sleep(100);\npublic sealed class Mlp");
         return notebook;
     }
 }
@@ -81,7 +91,7 @@ internal static class Submissions
 public sealed class BatchGradingTests
 {
     /// <summary>
-    /// 20 submissions of hw-mnist-mlp, graded with <c>--jobs 2</c> in quick mode with a 30 s cell limit: the solution, the
+    /// 20 submissions of hw-mnist-mlp, graded with <c>--jobs 2</c> in quick mode with a 60 s cell limit: the solution, the
     /// exercise, a partly answered exercise (in a sub-folder), the same with an endless loop in a graded cell, a native segfault, a forged report, a notebook without cells,
     /// sub-folders (one notebook, two notebooks, none) and eleven files that are not gradable notebooks (empty, not
     /// JSON, truncated, binary, an array, fields of the wrong type, nbformat 3, a .txt). Few of them need a worker
@@ -130,7 +140,7 @@ public sealed class BatchGradingTests
         string csv = Path.Combine(root, "grades.csv"), feedback = Path.Combine(root, "feedback");
         var clock = Stopwatch.StartNew();
         var (code, output) = Cli.Run(TimeSpan.FromMinutes(8), null, Cli.Executable,
-            "grade", dir, "--jobs", "2", "--csv", csv, "--output", feedback, "--quick", "--timeout", "30", "--total-timeout", "240");
+            "grade", dir, "--jobs", "2", "--csv", csv, "--output", feedback, "--quick", "--timeout", Submissions.TestTimeout, "--total-timeout", "300");
         Assert.True(code == 0, output);
         Assert.Contains("graded 20 submission(s)", output);
         Assert.Contains("grading 100 %", output);   // the progress bar

@@ -18,7 +18,7 @@ public sealed class GradescopeBundleTests
         string grader = Path.Combine(GraderFixture.RepoRoot, "lib", "MLCourse.Cli", "bin", "Release", "net10.0");
         Assert.True(File.Exists(Path.Combine(grader, "MLCourse.Cli.dll")), $"no Release build of the CLI in {grader}");
         var (code, output) = Cli.Run(TimeSpan.FromMinutes(3), null, Cli.Executable,
-            "autograder", "gradescope", "hw-mnist-mlp", "-o", zip, "--quick", "--timeout", "30", "--grader", grader);
+            "autograder", "gradescope", "hw-mnist-mlp", "-o", zip, "--quick", "--timeout", Submissions.TestTimeout, "--grader", grader);
         Assert.True(code == 0, output);
         Assert.Matches(@"wrote .*hw-mnist-mlp\.zip: \d+\.\d MB", output);
         Assert.Contains("data: mnist", output);
