@@ -143,8 +143,18 @@ internal static class GradeCommand
             }, cancellationToken);
             if (redraw) Console.WriteLine();
         }
-        Directory.CreateDirectory(Path.GetDirectoryName(csv)!);
-        await File.WriteAllTextAsync(csv, Batch.ToCsv(results, root), cancellationToken);
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(csv)!);
+            await File.WriteAllTextAsync(csv, Batch.ToCsv(results, root), cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The grades are not lost: print the gradebook instead.
+            Console.Error.WriteLine($"mlcourse grade: cannot write {csv}: {e.Message}; the gradebook follows.");
+            Console.Write(Batch.ToCsv(results, root));
+            return 1;
+        }
         double mean = results.Average(r => r.Report.Score);
         Console.WriteLine($"graded {results.Count} submission(s) in {clock.Elapsed.TotalSeconds:0.0} s; mean {mean:0.##} of {Feedback.Number(results[0].Report.MaxScore)}; "
                           + $"{results.Count(r => r.Report.Failure is not null)} not gradable");
