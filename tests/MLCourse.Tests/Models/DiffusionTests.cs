@@ -72,7 +72,7 @@ public class DiffusionTests
         var ddpm = new Ddpm(schedule);
         var x0 = torch.zeros(50_000, 3);
         Tensor Oracle(Tensor xt, Tensor t)                                   // data at 0: x_t = √(1 − ᾱ_t)·ε
-            => xt / NoiseSchedule.Gather(schedule.AlphaBar, t, xt).neg().add(1).sqrt();
+            => xt / schedule.AlphaBarAt(t, xt).neg().add(1).sqrt();
         Assert.Equal(0, ddpm.Loss(Oracle, x0).item<float>(), 4);
         Assert.Equal(1, ddpm.Loss((xt, t) => torch.zeros_like(xt), x0).item<float>(), 1);
     }
