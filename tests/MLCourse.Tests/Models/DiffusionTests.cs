@@ -77,7 +77,7 @@ public class DiffusionTests
         const float c = 1.5f, xValue = -0.7f;
         Tensor Oracle(Tensor xt, Tensor t)
         {
-            var alphaBar = schedule.AlphaBarAt(t, xt);
+            var alphaBar = torch.tensor(schedule.AlphaBar, dtype: float32).index_select(0, t).unsqueeze(1);   // (B, 1)
             return (xt - alphaBar.sqrt() * c) / (1 - alphaBar).sqrt();
         }
         foreach (int t in new[] { 1, 30, 99 })

@@ -71,8 +71,22 @@ public class AdamTests
         Assert.True(late.detach().allclose(expected, rtol: 1e-5, atol: 1e-6),
             $"late parameter after its first update: {Show(late)}, PyTorch's first step gives {Show(expected)}");
         Assert.Equal(4, adam.Steps);
-        Assert.Equal(4, adam.StepsOf(early));
-        Assert.Equal(1, adam.StepsOf(late));
+    }
+
+    [Fact]
+    public void Each_parameter_counts_the_steps_at_which_it_had_a_gradient()
+    {
+        var early = nn.Parameter(torch.ones(2));
+        var late = nn.Parameter(torch.ones(2));
+        using var adam = new Adam([early, late]);
+        for (int i = 0; i < 5; i++)
+        {
+            adam.zero_grad();
+            (i < 3 ? early.sum() : (early + late).sum()).backward();
+            adam.step();
+        }
+        Assert.Equal((5L, 5L, 2L), (adam.Steps, adam.StepsOf(early), adam.StepsOf(late)));
+        Assert.Throws<ArgumentException>(() => adam.StepsOf(nn.Parameter(torch.ones(1))));
     }
 
     [Fact]
