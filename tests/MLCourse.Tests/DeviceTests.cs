@@ -67,6 +67,22 @@ public class DeviceTests
     }
 
     [Fact]
+    public void The_trainer_stops_with_a_clear_message_when_the_model_is_not_on_the_datas_device()
+    {
+        // A CPU Linear accepts a meta input without complaint (meta does not catch this mix); the trainer checks itself.
+        var net = new Mlp(new MlpConfig(InputSize: 6, HiddenSizes: [8], OutputSize: 3, Activation: Activation.Tanh));
+        var trainer = new Trainer(net, optim.SGD(net.parameters(), 0.1), nn.CrossEntropyLoss());
+        using var X = torch.randn(8, 6, device: Meta);
+        using var y = torch.zeros(8, dtype: ScalarType.Int64, device: Meta);
+        foreach (var run in new Action[] { () => trainer.Fit(new TensorLoader(X, y, 4), 1), () => trainer.Evaluate(new TensorLoader(X, y, 4)) })
+        {
+            var error = Assert.Throws<InvalidOperationException>(run);
+            Assert.Contains("parameters are on cpu but the batches are on meta", error.Message);
+            Assert.Contains("net.to(Course.Device)", error.Message);
+        }
+    }
+
+    [Fact]
     public void The_loader_shuffles_on_the_data_device()
     {
         using var X = torch.randn(10, 3, device: Meta);

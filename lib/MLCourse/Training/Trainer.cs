@@ -72,6 +72,7 @@ public sealed class Trainer
                 using var scope = torch.NewDisposeScope();   // opened before the batch is taken, so the batch belongs to it
                 if (!data.MoveNext()) break;
                 var (X, y) = data.Current;
+                if (batches == 0) RequireSameDevice(X);
                 var yHat = net.call(X);
                 var l = loss(yHat, y);
                 optimizer.zero_grad();
@@ -113,17 +114,36 @@ public sealed class Trainer
         using var noGrad = torch.no_grad();
         using var totals = new RunningTotals(Classification);
         using var batches = data.GetEnumerator();
+        bool first = true;
         while (true)
         {
             using var scope = torch.NewDisposeScope();       // opened before the batch is taken, so the batch belongs to it
             if (!batches.MoveNext()) break;
             Interactive.ThrowIfInterrupted();
             var (X, y) = batches.Current;
+            if (first) RequireSameDevice(X);
+            first = false;
             var yHat = net.call(X);
             totals.Add(loss(yHat, y), yHat, y);
         }
         return totals.ToEvaluation();
     }
+
+    /// <summary>
+    /// Stops with a clear message when the model's parameters and the batches are on different devices (README,
+    /// "Devices"): CUDA would stop at the first layer with a long native message, and some mixes it does not stop at all.
+    /// </summary>
+    private void RequireSameDevice(Tensor batch)
+    {
+        var parameter = net.parameters().FirstOrDefault();
+        if (parameter is null) return;
+        if (parameter.device_type == batch.device_type && parameter.device_index == batch.device_index) return;
+        throw new InvalidOperationException(
+            $"The model's parameters are on {Describe(parameter.device)} but the batches are on {Describe(batch.device)}: "
+            + "put the model on the data's device once, right after building it (net.to(Course.Device), before making its optimizer).");
+    }
+
+    private static string Describe(Device device) => device.ToString().ToLowerInvariant();
 
     /// <summary>
     /// Sums of the loss (weighted by batch size) and of the correct predictions, kept as tensors on the batches' device
