@@ -57,7 +57,7 @@ public sealed class NoiseSchedule
     }
 
     /// <summary>ᾱ_t for steps t (B,) (int64, on the device of <paramref name="like"/>), shaped (B, 1, …) to broadcast
-    /// against <paramref name="like"/>, with its dtype and device.</summary>
+    /// against <paramref name="like"/>, with its dtype and device. Introduced in chapter 13 (diffusion).</summary>
     public Tensor AlphaBarAt(Tensor t, Tensor like)
     {
         var shape = new long[like.dim()];

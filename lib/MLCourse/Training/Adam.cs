@@ -67,6 +67,7 @@ public sealed class Adam : optim.Optimizer
     /// <summary>
     /// Number of updates <paramref name="parameter"/> has had: the steps at which it had a gradient. This t is the one in
     /// the bias corrections 1 − β1ᵗ and 1 − β2ᵗ, per parameter as in <c>torch.optim.Adam</c>'s <c>state["step"]</c>.
+    /// Introduced in chapter 04 (optimisers).
     /// </summary>
     public long StepsOf(Parameter parameter)
     {

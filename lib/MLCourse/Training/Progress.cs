@@ -58,6 +58,7 @@ public sealed class ProgressBar : IDisposable
     /// <summary>
     /// Advances by <paramref name="steps"/>; <paramref name="status"/> is called only when the bar redraws (at most five
     /// times a second, and at the last step), so a status that reads values off a GPU does not wait for it every step.
+    /// Introduced in chapter 04 (the trainer's progress bar).
     /// </summary>
     public void Advance(long steps, Func<string> status)
     {

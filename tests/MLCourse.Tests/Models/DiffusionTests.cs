@@ -48,6 +48,8 @@ public class DiffusionTests
     public void The_sampler_with_a_perfect_denoiser_recovers_a_point_mass()
     {
         // Given data that is always the point c, the ideal noise predictor is ε(x_t, t) = (x_t − √ᾱ_t·c) / √(1 − ᾱ_t).
+        // The last step (t = 0) maps any x_1 to c, so this test checks the loop and the shapes, not the variances:
+        // With_a_perfect_denoiser_a_reverse_step_draws_from_the_true_posterior checks those.
         torch.manual_seed(2);
         var schedule = new NoiseSchedule(200, 5e-4, 0.1);
         var ddpm = new Ddpm(schedule);
