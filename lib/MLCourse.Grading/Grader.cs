@@ -139,6 +139,12 @@ public static class Grader
             foreach (var e in run.CellEnds) cells[e.Index] = e;
             foreach (var r in run.Results)
                 if (pending.Any(c => c.Question == r.Question)) results.TryAdd(r.Question, r);
+            foreach (string forged in run.Forged)
+            {
+                results.Remove(forged);
+                settled[forged] = "0 points: this question was reported more than once: the notebook's code wrote to the grader's report channel.";
+            }
+            foreach (var note in run.SandboxNotes.Where(n => !notes.Contains("sandbox: " + n))) notes.Add("sandbox: " + note);
             if (run.Done) break;
             if (!run.Ready)
             {
@@ -262,18 +268,20 @@ public static class Grader
         public bool TimeKilled { get; private set; }
         public int? ExitCode { get; private set; }
         public string StderrTail { get; private set; } = "";
+        /// <summary>Questions reported more than once: something besides the worker wrote to the channel.</summary>
+        public HashSet<string> Forged { get; } = [];
+        public List<string> SandboxNotes { get; } = [];
 
         public static async Task<WorkerRun> StartAsync(WorkerConfig config, GradeOptions options, TimeSpan budget, CancellationToken cancellationToken)
         {
             var run = new WorkerRun();
-            var start = new WorkerCommand(options.WorkerFileName, options.WorkerArguments).StartInfo(Path.GetDirectoryName(config.NotebookPath)!);
-            start.Environment["MLCOURSE_QUICK"] = config.Quick ? "1" : "0";
-            long heapLimit = options.MemoryLimitMb * 1024 * 1024 / 4 * 3;
-            start.Environment["DOTNET_GCHeapHardLimit"] = "0x" + heapLimit.ToString("X", CultureInfo.InvariantCulture);
-            using var process = Process.Start(start) ?? throw new GradingException($"cannot start {options.WorkerFileName}.");
+            using var box = WorkerSandbox.Create(config, options);
+            foreach (var note in box.Notes) options.Log?.Invoke($"sandbox: {note}");
+            run.SandboxNotes.AddRange(box.Notes);
+            using var process = Process.Start(box.Start) ?? throw new GradingException($"cannot start {options.WorkerFileName}.");
             try
             {
-                await process.StandardInput.WriteAsync(JsonSerializer.Serialize(config, WorkerChannel.Json));
+                await process.StandardInput.WriteAsync(JsonSerializer.Serialize(config with { NotebookPath = box.NotebookPath, ChannelOnFd3 = box.ChannelOnFd3 }, WorkerChannel.Json));
                 process.StandardInput.Close();
             }
             catch (IOException) { /* the worker died at once; its exit code and stderr tell why */ }
@@ -307,7 +315,7 @@ public static class Grader
                     Kill(process);
                     break;
                 }
-                if (ResidentKb(process.Id) is long rss && rss > limitKb)
+                if (TreeResidentKb(process.Id) is long rss && rss > limitKb)
                 {
                     run.MemoryKilled = true;
                     Kill(process);
@@ -344,7 +352,9 @@ public static class Grader
                         RunningCheck = null;
                         break;
                     case "result":
-                        Results.Add(JsonSerializer.Deserialize<CheckEvent>(body, WorkerChannel.Json)!);
+                        var result = JsonSerializer.Deserialize<CheckEvent>(body, WorkerChannel.Json)!;
+                        if (Results.Any(r => r.Question == result.Question)) Forged.Add(result.Question);
+                        Results.Add(result);
                         RunningCheck = null;
                         break;
                     case "done": Done = true; break;
@@ -359,17 +369,30 @@ public static class Grader
             catch (InvalidOperationException) { /* already gone */ }
         }
 
-        /// <summary>The resident set of a process in kB (Linux /proc), or null where unknown.</summary>
-        private static long? ResidentKb(int pid)
+        /// <summary>
+        /// The resident set in kB of a process and all its descendants (Linux /proc; the worker runs under the sandbox's
+        /// wrapper processes), or null where /proc is absent: then only the rlimit caps memory (see <see cref="WorkerSandbox"/>).
+        /// </summary>
+        private static long? TreeResidentKb(int pid)
         {
-            try
+            if (!Directory.Exists("/proc/self")) return null;
+            long total = 0;
+            var stack = new Stack<int>([pid]);
+            while (stack.Count > 0)
             {
-                foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-                    if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                        return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+                int p = stack.Pop();
+                try
+                {
+                    foreach (var line in File.ReadLines($"/proc/{p}/status"))
+                        if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                            total += long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+                    foreach (string task in Directory.GetDirectories($"/proc/{p}/task"))
+                        foreach (string child in File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                            stack.Push(int.Parse(child, CultureInfo.InvariantCulture));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { }
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { }
-            return null;
+            return total;
         }
     }
 }
