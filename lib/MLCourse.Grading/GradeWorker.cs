@@ -46,11 +46,13 @@ public static class GradeWorker
         channel.Send("ready", new { cells = notebook.Cells.Count });
 
         var skip = config.SkipCells.ToHashSet();
+        var ran = new List<string>();
         for (int i = 0; i < notebook.Cells.Count; i++)
         {
             var cell = notebook.Cells[i];
             if (cell.Kind != CellKind.Code || skip.Contains(i + 1)) continue;
             channel.Send("cell-start", new { index = i + 1 });
+            ran.Add(cell.Source);
             var result = await session.ExecuteAsync(cell.Source, new OutputCollector(), $"cell {i + 1}", timeout: Limit(config.CellLimits.GetValueOrDefault(i + 1)));
             channel.Send("cell-end", new CellEvent(i + 1, result.Status.ToString(), result.Error?.Name,
                                                    result.Error is null ? null : result.Diagnosis, result.Elapsed.TotalSeconds));
@@ -66,7 +68,10 @@ public static class GradeWorker
             // The check file continues the student's session: its class sees the student's types, and its primary
             // constructor receives the student's variables and functions of the same names (functions as typed delegates;
             // a nested class cannot reach a submission's members directly).
-            string code = check.Source + "\n"
+            // Names the submission declares at its top level (a look-alike Expect, Mnist, Tensor) must not replace the
+            // grader's: the check's names that its usings reach are written in full before it is compiled.
+            string source = CheckBinding.Rewrite(check.Source, ran, ScriptSession.DefaultImports);
+            string code = source + "\n"
                           + $"var __mlcourseGrade = global::MLCourse.Grading.CheckHost.Run(new {check.ClassName}({string.Join(", ", check.Parameters)}), "
                           + $"\"{check.Question}\", {check.Points.ToString(System.Globalization.CultureInfo.InvariantCulture)}, "
                           + $"{(config.Quick ? "true" : "false")}, {seed});\n";

@@ -13,11 +13,24 @@ public sealed record GradeOptions
     /// <summary>Quick mode: the worker runs with <c>MLCOURSE_QUICK=1</c> and checks use their stated lower bars.</summary>
     public bool Quick { get; init; }
 
-    /// <summary>Longest one cell (or one question's checks) may run.</summary>
+    /// <summary>
+    /// Longest one cell (or one question's checks) may run. With limits derived from the solution
+    /// (<see cref="DeriveTimeLimits"/>) this is their upper bound.
+    /// </summary>
     public TimeSpan CellTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Longest the whole grading may run, restarts included.</summary>
+    /// <summary>Longest the whole grading may run, restarts included (the upper bound of the derived total).</summary>
     public TimeSpan TotalTimeout { get; init; } = TimeSpan.FromMinutes(60);
+
+    /// <summary>
+    /// Derive each cell's, each question's and the whole grading's limit from the solution's run time stored in the
+    /// homework's <c>timing.json</c> (<see cref="TimeLimits"/>), when there is one; else <see cref="CellTimeout"/> and
+    /// <see cref="TotalTimeout"/> apply as they are.
+    /// </summary>
+    public bool DeriveTimeLimits { get; init; } = true;
+
+    /// <summary>A cell may take this many times as long as the solution's matching cell (plus <see cref="TimeLimits.Slack"/>).</summary>
+    public double TimeMultiplier { get; init; } = 5;
 
     /// <summary>
     /// Memory cap of the worker in MB: its resident set (managed heap plus TorchSharp's native tensors) is watched
@@ -61,7 +74,12 @@ public sealed class GradingException(string message) : Exception(message);
 public static class Grader
 {
     /// <summary>Grades <paramref name="notebookPath"/>. A malformed notebook gives a report with <see cref="GradeReport.Failure"/> set.</summary>
-    public static async Task<GradeReport> GradeAsync(string notebookPath, GradeOptions options, CancellationToken cancellationToken = default)
+    public static Task<GradeReport> GradeAsync(string notebookPath, GradeOptions options, CancellationToken cancellationToken = default) =>
+        GradeAsync(notebookPath, options, new Dictionary<string, double>(), cancellationToken);
+
+    /// <summary>Grades, and fills <paramref name="checkSeconds"/> with how long each question's checks ran.</summary>
+    internal static async Task<GradeReport> GradeAsync(string notebookPath, GradeOptions options, Dictionary<string, double> checkSeconds,
+                                                       CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         string path = Path.GetFullPath(notebookPath);
@@ -96,12 +114,31 @@ public static class Grader
             var zero = checks.Select(c => new QuestionResult(c.Question, c.Points, 0, ["not graded: the notebook could not be read (see the error below)."], false)).ToList();
             return new GradeReport(path, zero, new Dictionary<int, CellEvent>(), [], clock.Elapsed, 0) { Failure = failure };
         }
-        return await RunAsync(path, json, notebook, checks, CheckFiles.LoadPackages(homework, folders), options, clock, cancellationToken);
+        var timing = options.DeriveTimeLimits ? TimeLimits.Load(homework, folders, options.Quick) : null;
+        return await RunAsync(path, json, notebook, checks, CheckFiles.LoadPackages(homework, folders), options, timing, checkSeconds, clock, cancellationToken);
     }
 
     private static async Task<GradeReport> RunAsync(string path, string json, Notebook notebook, IReadOnlyList<CheckInfo> checks,
-                                                    string[] packages, GradeOptions options, Stopwatch clock, CancellationToken cancellationToken)
+                                                    string[] packages, GradeOptions options, ModeTiming? timing,
+                                                    Dictionary<string, double> checkSeconds, Stopwatch clock, CancellationToken cancellationToken)
     {
+        // Limits: derived from the solution's time where it is known, the options' fixed ones otherwise (and as ceilings).
+        var cellLimits = new Dictionary<int, double>();
+        var checkLimits = new Dictionary<string, double>();
+        var totalLimit = options.TotalTimeout;
+        if (timing is not null)
+        {
+            foreach (var (index, seconds) in TimeLimits.Match(notebook, timing))
+                cellLimits[index] = TimeLimits.Derive(seconds, options.TimeMultiplier, options.CellTimeout).TotalSeconds;
+            foreach (var check in checks)
+                checkLimits[check.Question] = TimeLimits.Derive(timing.Checks.GetValueOrDefault(check.Question), options.TimeMultiplier, options.CellTimeout).TotalSeconds;
+            var derived = TimeSpan.FromSeconds(options.TimeMultiplier * timing.Total) + TimeLimits.TotalSlack;
+            if (derived < totalLimit) totalLimit = derived;
+            options.Log?.Invoke(TimeLimits.Describe(timing, options.TimeMultiplier, totalLimit));
+        }
+        double CellLimit(int index) => cellLimits.TryGetValue(index, out var s) ? s : options.CellTimeout.TotalSeconds;
+        double CheckLimit(string question) => checkLimits.TryGetValue(question, out var s) ? s : options.CellTimeout.TotalSeconds;
+
         var cells = new SortedDictionary<int, CellEvent>();
         var results = new Dictionary<string, CheckEvent>();
         var settled = new Dictionary<string, string>();
@@ -113,10 +150,10 @@ public static class Grader
         string? unfinished = null;
         while (workers <= codeCells + checks.Count)
         {
-            var left = options.TotalTimeout - clock.Elapsed;
+            var left = totalLimit - clock.Elapsed;
             if (left <= TimeSpan.Zero)
             {
-                unfinished = $"grading reached its total time limit of {options.TotalTimeout.TotalSeconds:0} s";
+                unfinished = $"grading reached its total time limit of {totalLimit.TotalSeconds:0} s";
                 break;
             }
             var pending = checks.Where(c => !results.ContainsKey(c.Question) && !settled.ContainsKey(c.Question)).ToArray();
@@ -131,6 +168,8 @@ public static class Grader
                 Checks = pending.Select(c => new WorkerCheck(c.Question, c.Points, c.ClassName, c.Parameters.ToArray(), c.Source)).ToArray(),
                 Packages = packages,
                 Seed = seed,
+                CellLimits = cellLimits,
+                CheckLimits = checkLimits,
             };
             workers++;
             options.Log?.Invoke($"worker {workers}: {codeCells - skip.Count} code cells, {pending.Length} question(s)"
@@ -138,7 +177,7 @@ public static class Grader
             var run = await WorkerRun.StartAsync(config, options, left, cancellationToken);
             foreach (var e in run.CellEnds) cells[e.Index] = e;
             foreach (var r in run.Results)
-                if (pending.Any(c => c.Question == r.Question)) results.TryAdd(r.Question, r);
+                if (pending.Any(c => c.Question == r.Question) && results.TryAdd(r.Question, r)) checkSeconds[r.Question] = r.Seconds;
             foreach (string forged in run.Forged)
             {
                 results.Remove(forged);
@@ -158,7 +197,7 @@ public static class Grader
                 : $"crashed the worker process (exit code {run.ExitCode}{Hint(run.StderrTail)})";
             if (run.TimedOutCheck is { } slowQuestion)
             {
-                settled[slowQuestion] = $"0 points: checking your code took longer than the {options.CellTimeout.TotalSeconds:0} s limit "
+                settled[slowQuestion] = $"0 points: checking your code took longer than the {CheckLimit(slowQuestion):0} s limit "
                                         + "(an endless loop in a function the check calls?).";
                 continue;
             }
@@ -173,7 +212,7 @@ public static class Grader
                 skip.Add(bad);
                 string status = run.MemoryKilled ? "MemoryLimit" : run.TimeKilled ? "TimedOut" : run.RunningCell is null ? "TimedOut" : "Crashed";
                 string message = run.RunningCell is null
-                    ? $"ran longer than the {options.CellTimeout.TotalSeconds:0} s cell limit (an endless loop?)"
+                    ? $"ran longer than its {CellLimit(bad):0} s limit (an endless loop?)"
                     : why;
                 cells[bad] = new CellEvent(bad, status, status, message, cells.GetValueOrDefault(bad)?.Seconds ?? 0);
                 if (run.TimeKilled) { unfinished = $"cell {bad} {message}"; break; }
@@ -184,6 +223,14 @@ public static class Grader
             break;
         }
         if (unfinished is not null) notes.Add(unfinished + ".");
+        double own = cells.Values.Sum(c => c.Seconds) + results.Values.Sum(r => r.Seconds);
+        notes.Add(FormattableString.Invariant(
+                      $"time: the notebook's cells and checks ran {own:0.0} s; grading took {clock.Elapsed.TotalSeconds:0.0} s ")
+                  + FormattableString.Invariant($"(overhead {clock.Elapsed.TotalSeconds - own:0.0} s: worker starts, compilation, restarts)")
+                  + (timing is null
+                      ? FormattableString.Invariant(
+                          $"; no timing.json for this homework and mode: fixed limits of {options.CellTimeout.TotalSeconds:0} s per cell, {totalLimit.TotalSeconds:0} s in all.")
+                      : $"; {TimeLimits.Describe(timing, options.TimeMultiplier, totalLimit)}."));
         var questions = checks.Select(c => Score(c, notebook, cells, results, settled, unfinished)).ToList();
         return new GradeReport(path, questions, cells, notes, clock.Elapsed, workers);
     }
