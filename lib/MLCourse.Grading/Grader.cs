@@ -126,15 +126,18 @@ public static class Grader
         var cellLimits = new Dictionary<int, double>();
         var checkLimits = new Dictionary<string, double>();
         var totalLimit = options.TotalTimeout;
+        double load = TimeLimits.LoadFactor();
         if (timing is not null)
         {
+            // A busy machine (more runnable threads than processors) runs everything slower: the limits stretch with it.
+            double multiplier = options.TimeMultiplier * load;
             foreach (var (index, seconds) in TimeLimits.Match(notebook, timing))
-                cellLimits[index] = TimeLimits.Derive(seconds, options.TimeMultiplier, options.CellTimeout).TotalSeconds;
+                cellLimits[index] = TimeLimits.Derive(seconds, multiplier, options.CellTimeout).TotalSeconds;
             foreach (var check in checks)
-                checkLimits[check.Question] = TimeLimits.Derive(timing.Checks.GetValueOrDefault(check.Question), options.TimeMultiplier, options.CellTimeout).TotalSeconds;
-            var derived = TimeSpan.FromSeconds(options.TimeMultiplier * timing.Total) + TimeLimits.TotalSlack;
+                checkLimits[check.Question] = TimeLimits.Derive(timing.Checks.GetValueOrDefault(check.Question), multiplier, options.CellTimeout).TotalSeconds;
+            var derived = TimeSpan.FromSeconds(multiplier * timing.Total) + TimeLimits.TotalSlack;
             if (derived < totalLimit) totalLimit = derived;
-            options.Log?.Invoke(TimeLimits.Describe(timing, options.TimeMultiplier, totalLimit));
+            options.Log?.Invoke(TimeLimits.Describe(timing, options.TimeMultiplier, load, totalLimit));
         }
         double CellLimit(int index) => cellLimits.TryGetValue(index, out var s) ? s : options.CellTimeout.TotalSeconds;
         double CheckLimit(string question) => checkLimits.TryGetValue(question, out var s) ? s : options.CellTimeout.TotalSeconds;
@@ -212,7 +215,7 @@ public static class Grader
                 skip.Add(bad);
                 string status = run.MemoryKilled ? "MemoryLimit" : run.TimeKilled ? "TimedOut" : run.RunningCell is null ? "TimedOut" : "Crashed";
                 string message = run.RunningCell is null
-                    ? $"ran longer than its {CellLimit(bad):0} s limit (an endless loop?)"
+                    ? $"ran longer than the {CellLimit(bad):0} s cell limit (an endless loop?)"
                     : why;
                 cells[bad] = new CellEvent(bad, status, status, message, cells.GetValueOrDefault(bad)?.Seconds ?? 0);
                 if (run.TimeKilled) { unfinished = $"cell {bad} {message}"; break; }
@@ -230,7 +233,7 @@ public static class Grader
                   + (timing is null
                       ? FormattableString.Invariant(
                           $"; no timing.json for this homework and mode: fixed limits of {options.CellTimeout.TotalSeconds:0} s per cell, {totalLimit.TotalSeconds:0} s in all.")
-                      : $"; {TimeLimits.Describe(timing, options.TimeMultiplier, totalLimit)}."));
+                      : $"; {TimeLimits.Describe(timing, options.TimeMultiplier, load, totalLimit)}."));
         var questions = checks.Select(c => Score(c, notebook, cells, results, settled, unfinished)).ToList();
         return new GradeReport(path, questions, cells, notes, clock.Elapsed, workers);
     }

@@ -133,13 +133,32 @@ public static class TimeLimits
         return map;
     }
 
+    /// <summary>
+    /// How much slower than an idle machine this one runs now: the 1-minute load average over the processor count, at
+    /// least 1 (Linux /proc/loadavg; 1 where unknown). Derived limits are multiplied by it, so that an honest submission
+    /// is not cut short on a busy grading machine.
+    /// </summary>
+    public static double LoadFactor()
+    {
+        try
+        {
+            if (File.Exists("/proc/loadavg")
+                && double.TryParse(File.ReadAllText("/proc/loadavg").Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double load))
+                return Math.Max(1, load / Environment.ProcessorCount);
+        }
+        catch (IOException) { }
+        return 1;
+    }
+
     /// <summary>SHA-256 of a cell's source, line ends normalized and trimmed.</summary>
     public static string Hash(string source) =>
         Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(source.Replace("\r\n", "\n").Trim())))[..16].ToLowerInvariant();
 
     /// <summary>One line for the report: the solution's time, this run's, the limits.</summary>
-    internal static string Describe(ModeTiming timing, double multiplier, TimeSpan total) =>
+    internal static string Describe(ModeTiming timing, double multiplier, double load, TimeSpan total) =>
         FormattableString.Invariant($"time limits from the solution ({timing.Total:0.#} s of cells and checks, measured {timing.Measured}): ")
-        + FormattableString.Invariant($"{multiplier:0.#}× each cell's time + {Slack.TotalSeconds:0} s, at least {Floor.TotalSeconds:0} s; ")
+        + FormattableString.Invariant($"{multiplier:0.#}× each cell's time")
+        + (load > 1 ? FormattableString.Invariant($" × {load:0.#} (machine load)") : "")
+        + FormattableString.Invariant($" + {Slack.TotalSeconds:0} s, at least {Floor.TotalSeconds:0} s; ")
         + FormattableString.Invariant($"the whole grading {total.TotalSeconds:0} s");
 }

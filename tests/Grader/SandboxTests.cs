@@ -201,3 +201,44 @@ public sealed class RepositoryAccessTests
         }
     }
 }
+
+public sealed class TimeLimitTests
+{
+    [Fact]
+    public async Task An_endless_loop_in_a_cell_costs_seconds_derived_from_the_solution_not_the_fixed_limit()
+    {
+        // The solution itself (quick mode, its stored timing.json) with `while (true) { }` as its fourth cell; the fixed
+        // limits (5 min per cell, 10 in all) stay as ceilings only.
+        var notebook = Notebook.Load(GraderFixture.SolutionPath);
+        int fourth = notebook.Cells.Select((c, i) => (c, i)).Where(x => x.c.Kind == CellKind.Code).ElementAt(3).i;
+        notebook.Cells.Insert(fourth, new Cell(CellKind.Code, "while (true) { }", Notebook.CSharpCellMetadata()));
+        double load = TimeLimits.LoadFactor();
+        var report = await GraderFixture.GradeAsync(GraderFixture.Save(notebook));
+        string table = report.ToTable();
+        Assert.True(report.Score == 12, table);
+        Assert.Contains(report.Notes, n => n.Contains("cell limit (an endless loop?)"));
+        Assert.Contains(report.Notes, n => n.StartsWith("time: ") && n.Contains("time limits from the solution"));
+        Assert.True(report.Elapsed < TimeSpan.FromSeconds(60 * load), $"{report.Elapsed.TotalSeconds:0.0} s at load ×{load:0.0}\n{table}");
+    }
+
+    [Fact]
+    public void Limits_are_a_multiple_of_the_matching_solution_cell_with_a_floor_and_a_ceiling()
+    {
+        var solution = Notebook.Load(GraderFixture.SolutionPath);
+        var code = solution.Cells.Select((c, i) => (c, i)).Where(x => x.c.Kind == CellKind.Code).ToList();
+        var timing = new ModeTiming
+        {
+            Cells = code.Select((x, k) => new CellTiming(x.i + 1, GradedCell.Read(x.c.Metadata)?.Id, TimeLimits.Hash(x.c.Source), k == 1 ? 30 : 0.5)).ToList(),
+        };
+        var exercise = Notebook.Load(GraderFixture.ExercisePath);
+        exercise.Cells.Insert(0, new Cell(CellKind.Code, "while (true) { }", Notebook.CSharpCellMetadata()));
+        var matched = TimeLimits.Match(exercise, timing);
+        Assert.Equal(0.5, matched[1]);                                   // a cell the solution does not have: the median
+        Assert.Equal(30, matched[code[1].i + 2]);                        // an unchanged cell: its own time
+        int graded = exercise.Cells.FindIndex(c => GradedCell.Read(c.Metadata) is not null) + 1;
+        Assert.Equal(0.5, matched[graded]);                              // a stubbed graded cell: by its question id
+        Assert.Equal(TimeSpan.FromSeconds(155), TimeLimits.Derive(30, 5, TimeSpan.FromMinutes(10)));
+        Assert.Equal(TimeLimits.Floor, TimeLimits.Derive(0.5, 5, TimeSpan.FromMinutes(10)));
+        Assert.Equal(TimeSpan.FromSeconds(20), TimeLimits.Derive(30, 5, TimeSpan.FromSeconds(20)));
+    }
+}
