@@ -100,7 +100,6 @@ internal sealed class WorkerSandbox : IDisposable
         readOnly = readOnly.Where(p => !(folder + Path.DirectorySeparatorChar).StartsWith(p.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal)).ToList();
         var (start, notes) = ProcessSandbox.Wrap(inner, new SandboxOptions
         {
-            OwnProcessTree = true,
             NoNetwork = true,
             Uid = uid,
             Hidden = hidden,

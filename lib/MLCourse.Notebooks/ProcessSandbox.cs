@@ -5,15 +5,13 @@ using System.Text;
 
 namespace MLCourse.Notebooks;
 
-/// <summary>What <see cref="ProcessSandbox.Wrap"/> puts around a worker process (Linux; elsewhere nothing applies).</summary>
+/// <summary>
+/// What <see cref="ProcessSandbox.Wrap"/> puts around a worker process besides its own PID namespace (always, where
+/// namespaces work: a small shell is the namespace's init, and when the worker ends, normally or not, the kernel kills
+/// every process it started, detached ones included, before the wrapper exits). Linux; elsewhere nothing applies.
+/// </summary>
 public sealed record SandboxOptions
 {
-    /// <summary>
-    /// Run the worker in its own PID namespace under a small shell that is the namespace's init: when the worker ends,
-    /// normally or not, the kernel kills every process it started (detached ones included) before the wrapper exits.
-    /// </summary>
-    public bool OwnProcessTree { get; init; } = true;
-
     /// <summary>No network (a fresh network namespace with only a down loopback).</summary>
     public bool NoNetwork { get; init; }
 
