@@ -52,8 +52,16 @@ internal sealed class WorkerSandbox : IDisposable
         string notebook = Path.Combine(folder, Path.GetFileName(config.NotebookPath));
         File.WriteAllText(notebook, config.NotebookJson);
 
-        // A fresh uid per worker: no other submission's files, processes or limits are shared.
-        int? uid = ProcessSandbox.IsRoot ? RandomNumberGenerator.GetInt32(200_000, 1_000_000_000) : null;
+        // A fresh uid per worker: no other submission's files, processes or limits are shared. Only when that user can
+        // run the grader's binaries (a .NET under /root, as a per-user install puts it, cannot be run by anyone else).
+        var early = new List<string>();
+        int? uid = null;
+        if (ProcessSandbox.IsRoot)
+        {
+            var unreadable = Binaries(options.WorkerFileName).FirstOrDefault(p => !OthersCanRead(p));
+            if (unreadable is null) uid = RandomNumberGenerator.GetInt32(200_000, 1_000_000_000);
+            else early.Add($"the worker runs as root: {unreadable} is not readable by other users (install .NET and the grader where every user can read them).");
+        }
         if (OperatingSystem.IsLinux())
         {
             if (uid is int u) foreach (var path in Directory.EnumerateFileSystemEntries(folder, "*", SearchOption.AllDirectories).Append(folder))
@@ -111,12 +119,40 @@ internal sealed class WorkerSandbox : IDisposable
             CpuSeconds = (int)Math.Min(int.MaxValue, Math.Ceiling(options.TotalTimeout.TotalSeconds * Environment.ProcessorCount) + 60),
             ChannelOnFd3 = OperatingSystem.IsLinux(),
         });
-        var all = notes.ToList();
+        var all = early.Concat(notes).ToList();
         if (!Directory.Exists("/proc/self"))
             all.Add(OperatingSystem.IsLinux() && ProcessSandbox.Which("prlimit") is not null
                 ? $"no /proc: memory is capped only by RLIMIT_DATA ({options.MemoryLimitMb} MB), not by resident size."
                 : "no /proc and no prlimit: no memory cap could be applied to the worker.");
         return new WorkerSandbox(folder, start, notebook, all, OperatingSystem.IsLinux());
+    }
+
+    /// <summary>The worker's program and, for an app host or <c>dotnet</c>, the .NET runtime it runs on.</summary>
+    private static IEnumerable<string> Binaries(string program)
+    {
+        string? path = Path.IsPathFullyQualified(program) ? program : ProcessSandbox.Which(program);
+        if (path is null) yield break;
+        yield return Path.GetFullPath(path);
+        string resolved = new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path;
+        if (resolved != path) yield return resolved;
+        if (Environment.GetEnvironmentVariable("DOTNET_ROOT") is { Length: > 0 } root) yield return root;
+        else if (Path.GetFileNameWithoutExtension(resolved) != "dotnet" && ProcessSandbox.Which("dotnet") is { } dotnet)
+            yield return new FileInfo(dotnet).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? dotnet;
+    }
+
+    /// <summary>True when a user other than the owner can reach and read <paramref name="path"/> (every folder above it searchable).</summary>
+    private static bool OthersCanRead(string path)
+    {
+        if (!OperatingSystem.IsLinux()) return true;
+        try
+        {
+            var entry = new FileInfo(path);
+            if (entry.Exists && !entry.UnixFileMode.HasFlag(UnixFileMode.OtherRead)) return false;
+            for (var dir = entry.Exists ? entry.Directory : new DirectoryInfo(path); dir is not null; dir = dir.Parent)
+                if (dir.Exists && !dir.UnixFileMode.HasFlag(UnixFileMode.OtherExecute)) return false;
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 
     /// <summary>The checkout (folder holding MLCourse.slnx) above <paramref name="start"/>, or null.</summary>
