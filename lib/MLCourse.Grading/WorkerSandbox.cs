@@ -114,7 +114,8 @@ internal sealed class WorkerSandbox : IDisposable
             ReadOnly = readOnly,
             Binds = binds,
             MemoryLimitMb = options.MemoryLimitMb,
-            MaxProcesses = MaxProcesses,
+            // RLIMIT_NPROC counts every process of the uid: only a fresh uid's count is the worker's own.
+            MaxProcesses = uid is null ? null : MaxProcesses,
             MaxFileSizeMb = MaxFileSizeMb,
             CpuSeconds = (int)Math.Min(int.MaxValue, Math.Ceiling(options.TotalTimeout.TotalSeconds * Environment.ProcessorCount) + 60),
             ChannelOnFd3 = OperatingSystem.IsLinux(),
