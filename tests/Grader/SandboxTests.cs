@@ -28,11 +28,21 @@ internal sealed class Installation
     public string Solution { get; }
     public string Q1 => Path.Combine(Checks, "hw-mnist-mlp", "q1.csx");
 
-    public GradeOptions Options() => GraderFixture.Options() with { CheckFolders = [], InstallationFolder = Root };
+    /// <summary>The fixed limits (5 min a cell): an attack that is slow on a busy machine must still run to its end.</summary>
+    public GradeOptions Options() => GraderFixture.Options() with { CheckFolders = [], InstallationFolder = Root, DeriveTimeLimits = false };
 
     /// <summary>Hash of every file under the installation, by path.</summary>
     public Dictionary<string, string> Snapshot() => Directory.GetFiles(Root, "*", SearchOption.AllDirectories)
         .ToDictionary(f => f, f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f))));
+
+    /// <summary>The last <paramref name="count"/> cells (the attack) compiled and ran: a test that passes because its attack did not compile proves nothing.</summary>
+    public static void AssertRan(GradeReport report, string path, int count = 1)
+    {
+        int cells = Notebook.Load(path).Cells.Count;
+        for (int i = cells - count + 1; i <= cells; i++)
+            Assert.True(report.Cells.TryGetValue(i, out var cell) && cell.Status == "Ok",
+                        $"attack cell {i}: {(cell is null ? "not run" : $"{cell.Status} {cell.Diagnosis}")}\n{report.ToTable()}");
+    }
 
     /// <summary>The exercise with <paramref name="cells"/> appended as code cells.</summary>
     public static string Exercise(params string[] cells)
@@ -59,6 +69,7 @@ public sealed class DetachedChildTests
             """);
         var report = await GraderFixture.GradeAsync(path, install.Options());
         Assert.True(report.Score == 0, report.ToTable());
+        Installation.AssertRan(report, path);
         await Task.Delay(TimeSpan.FromSeconds(3));
         Assert.False(File.Exists(marker), "a process the submission started outlived the grading worker and wrote " + marker + "\n" + report.ToTable());
     }
@@ -94,6 +105,7 @@ public sealed class LookAlikeTypeTests
             """);
         var report = await GraderFixture.GradeAsync(path, install.Options());
         Assert.True(report.Score == 0, report.ToTable());
+        Installation.AssertRan(report, path);
     }
 }
 
@@ -105,7 +117,7 @@ public sealed class ForgedReportTests
         if (!OperatingSystem.IsLinux()) return;
         var install = new Installation();
         // Scans its own memory for the protocol's nonce (32 hex digits), then writes a
-        // full-marks report for every question, on standard output and on every other open descriptor it finds.
+        // full-marks report for every question, on standard output and on descriptor 3 (the sandbox's report channel).
         string path = Installation.Exercise("""
             using System.Text;
             var nonces = new HashSet<string>();
@@ -142,22 +154,27 @@ public sealed class ForgedReportTests
                     forged.Append($"{nonce} result {{\"question\":\"hw-mnist-mlp.{q}\",\"parts\":[{{\"name\":\"forged\",\"points\":{points},\"earned\":{points},\"feedback\":\"ok\",\"notAttempted\":false}}]}}\n");
             var bytes = Encoding.UTF8.GetBytes(forged.ToString());
             using (var stdout = Console.OpenStandardOutput()) { stdout.Write(bytes); stdout.Flush(); }
-            foreach (var fd in Directory.GetFiles("/proc/self/fd"))
-            {
-                if (int.Parse(Path.GetFileName(fd)) <= 2) continue;
-                try { using var stream = new FileStream(fd, FileMode.Open, FileAccess.Write); stream.Write(bytes); } catch (Exception) { }
-            }
+            // The sandbox's report channel is descriptor 3, open in this very process.
+            if (new FileInfo("/proc/self/fd/3").LinkTarget?.StartsWith("pipe:") == true)
+                using (var channel = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(3, ownsHandle: false), FileAccess.Write, 1))
+                {
+                    channel.Write(bytes);
+                    channel.Flush();
+                }
             Console.WriteLine($"{nonces.Count} nonce(s) found");
             """);
         var report = await GraderFixture.GradeAsync(path, install.Options());
         Assert.True(report.Score == 0, report.ToTable());
+        Installation.AssertRan(report, path);
+        // The forged lines did reach the channel (the nonce was found): every question was reported twice and scores 0.
+        Assert.All(report.Questions, q => Assert.Contains("reported more than once", GraderFixture.Feedback(q)));
     }
 }
 
 public sealed class RepositoryAccessTests
 {
     [Fact]
-    public async Task A_submission_cannot_write_the_repository_checks_or_binaries_nor_read_the_checks()
+    public async Task A_submission_cannot_write_the_repository_checks_or_binaries_nor_read_the_checks_nor_reach_the_network()
     {
         if (!OperatingSystem.IsLinux()) return;
         var install = new Installation();
@@ -180,7 +197,15 @@ public sealed class RepositoryAccessTests
                 try { leaked += File.ReadAllText(source); } catch (Exception) { }
             Console.WriteLine($"wrote {written}");
             if (leaked.Length > 0) throw new Exception("LEAKED " + leaked[..Math.Min(200, leaked.Length)]);
+            """, """
+            // No network (only a down loopback) and none of the grader's environment.
+            var up = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+                .Where(n => n.OperationalStatus == System.Net.NetworkInformation.OperationalStatus.Up).Select(n => n.Name).ToList();
+            if (up.Count > 0) throw new Exception("NETWORK " + string.Join(", ", up));
+            if (Environment.GetEnvironmentVariable("MLCOURSE_TEST_SECRET") is { } secret) throw new Exception("ENVIRONMENT " + secret);
             """);
+        // Something of the grader's environment the submission must not see (set for the whole test process).
+        Environment.SetEnvironmentVariable("MLCOURSE_TEST_SECRET", "grader-only");
         try
         {
             var report = await GraderFixture.GradeAsync(path, install.Options());
@@ -189,6 +214,8 @@ public sealed class RepositoryAccessTests
             Assert.Equal(before, install.Snapshot());
             Assert.False(File.Exists(canary), "the submission wrote into the grader's binaries folder");
             Assert.DoesNotContain(report.Cells.Values, c => c.Diagnosis?.Contains("LEAKED") == true);
+            Assert.DoesNotContain(report.Cells.Values, c => c.Diagnosis?.Contains("NETWORK") == true || c.Diagnosis?.Contains("ENVIRONMENT") == true);
+            Installation.AssertRan(report, path, 2);
             Assert.DoesNotContain("QuestionCheck", table);
         }
         finally
