@@ -24,7 +24,7 @@ public sealed record BatchResult(Submission Submission, GradeReport Report)
 
 /// <summary>
 /// Grading a whole class (<c>mlcourse grade DIR --jobs N --csv grades.csv</c>): finds the submissions in a folder,
-/// grades them in parallel (each in its own worker processes, through <see cref="Grader.GradeAsync"/>), gives every
+/// grades them in parallel (each in its own worker processes, through <see cref="Grader.GradeAsync(string, GradeOptions, System.Threading.CancellationToken)"/>), gives every
 /// submission that is not a notebook 0 with a note, and never lets one submission stop the batch.
 /// </summary>
 public static class Batch
