@@ -12,7 +12,7 @@ using static TorchSharp.torch;
 sealed class FineTunedClassifierCheck(nn.Module<Tensor, Tensor, Tensor>? classifier, int maxLength) : QuestionCheck
 {
     /// <summary>
-    /// Quick mode (384 reviews of 64 word pieces, 48 steps): the solution reached 67.8 % on the notebook's 500 test reviews (63.4 % with a 5e-4 peak rate, 58.4 % with 256 reviews in 16 steps). Full mode (12,000 reviews
+    /// Quick mode (384 reviews of 64 word pieces, 48 steps): the solution reached 67.8 % on the notebook's 500 test reviews (63.4 % with a 5e-4 peak rate, 58.4 % with 256 reviews in 16 steps). Full mode (10,000 reviews
     /// of 256 pieces, one epoch): planned for ≥ 88 % on the full test set; the bars leave room for a weaker but real fine-tuning.
     /// </summary>
     public static (double Full, double Half) Bars(bool quick) => quick ? (0.60, 0.55) : (0.85, 0.80);
