@@ -93,15 +93,19 @@ internal sealed class WorkerSandbox : IDisposable
         }
 
         // Packages a homework declares (checks/HOMEWORK/packages.txt) are restored from the grading machine's NuGet cache:
-        // the worker has no network and a throwaway home, so it gets that cache read-only (a package missing there fails
-        // to restore with NuGet's own message, as it would offline).
+        // the worker has no network and a throwaway home, so it gets that cache read-only, as its only package source (a
+        // package missing there fails to restore with NuGet's own message: restore it once on the grading machine, e.g. by
+        // running the solution).
         string packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } p ? Path.GetFullPath(p)
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
         if (Directory.Exists(packages))
         {
             string target = Path.Combine(folder, ".nuget-packages");
             binds.Add((packages, target));
-            inner.Environment["NUGET_PACKAGES"] = ProcessSandbox.NamespaceProblem is null ? target : packages;
+            string seen = ProcessSandbox.NamespaceProblem is null ? target : packages;
+            inner.Environment["NUGET_PACKAGES"] = seen;
+            // The same folder is the only package source (it keeps every .nupkg in a feed's layout): no network is tried.
+            inner.Environment["RestoreSources"] = seen;
         }
 
         var hidden = new List<string>(options.CheckFolders.Select(Path.GetFullPath));
