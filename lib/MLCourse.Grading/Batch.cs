@@ -17,9 +17,11 @@ public sealed record Submission(string Student, string Path, string? Problem = n
 /// <param name="Report">Its grade report; for an ungraded submission, every question at 0 and <see cref="GradeReport.Failure"/> set.</param>
 public sealed record BatchResult(Submission Submission, GradeReport Report)
 {
-    /// <summary>What the teacher should know about this submission, on one line (empty when graded normally).</summary>
+    /// <summary>What the teacher should know about this submission, on one line (empty when graded normally: the
+    /// routine "time:" note of every grading stays in the student's report and log, not in the gradebook).</summary>
     public string Note => string.Join("; ", new[] { Report.Failure }.Concat(Report.Notes)
-        .Where(n => !string.IsNullOrWhiteSpace(n)).Select(n => Feedback.Clean(n!).Replace('\n', ' ')));
+        .Where(n => !string.IsNullOrWhiteSpace(n) && !n!.StartsWith("time: ", StringComparison.Ordinal))
+        .Select(n => Feedback.Clean(n!).Replace('\n', ' ')));
 }
 
 /// <summary>

@@ -213,9 +213,16 @@ public static class Gradescope
         return (package, files);
     }
 
+    private static readonly System.Text.RegularExpressions.Regex NestedBuild =
+        new(@"^(linux|linux-musl|linux-bionic|win|osx|maccatalyst|freebsd|android|ios)(-[a-z0-9]+)+$");
+
     private static bool KeepGraderFile(string relative, HashSet<string> libtorch)
     {
         if (libtorch.Contains(relative)) return false;                                   // setup.sh downloads these
+        // A runtime-specific build or publish beside the plain one (bin/Release/net10.0/linux-x64/, publish/, as
+        // `dotnet publish -r linux-x64` leaves it): a second copy of the grader, libtorch included.
+        string top = relative.Split('/')[0];
+        if (relative.Contains('/') && (top == "publish" || NestedBuild.IsMatch(top))) return false;
         if (relative.StartsWith("runtimes/", StringComparison.Ordinal))
             return relative.StartsWith("runtimes/linux-x64/", StringComparison.Ordinal);  // Gradescope runs linux-x64
         if (relative.EndsWith(".xml", StringComparison.Ordinal)) return false;           // API documentation

@@ -78,7 +78,8 @@ public class GptTests
         Course.Seed(8);
         using var gpt = new Gpt(Small with { Hidden = 64, Intermediate = 128, VocabSize = 50 });
         int linears = 0, norms = 0, embeddings = 0;
-        foreach (var module in gpt.modules())
+        // modules() can list a module more than once (BertLayer nests Hugging Face-named containers); count each once.
+        foreach (var module in gpt.modules().Distinct(ReferenceEqualityComparer.Instance).Cast<nn.Module>())
         {
             switch (module)
             {
