@@ -6,14 +6,14 @@ namespace MLCourse.Pretrained;
 
 /// <summary>
 /// The ImageNet-trained ResNet-18 (预训练模型) that ML.NET's image featurizer ships: the NuGet package
-/// <c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c> 0.24.0 (MIT, 46 MB download), whose
+/// <c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c> 0.24.0 (MIT; the .nupkg is 60 MB), whose
 /// <c>tools/DnnImageModels/ResNet18Onnx/ResNet18.onnx</c> (64 MB) is a CNTK model exported to ONNX, and whose
 /// <c>ResNetPrepOnnx/ResNetPreprocess.onnx</c> holds its input normalisation. What the graph is, exactly:
 /// <list type="bullet">
 /// <item>a featurizer, not a classifier: it ends with the 7×7 global average pooling, output [1, 512, 1, 1]; the
 /// ImageNet fully connected layer (1000 logits) is not in the package, so <see cref="Load"/> gives a <see cref="ResNet"/>
 /// whose <c>fc</c> is new (random), for the caller to train;</item>
-/// <item>CNTK's "ResNet-18", which has three basic blocks in its last stage (2, 2, 2, 3: 22 convolutions, 13.9M
+/// <item>CNTK's "ResNet-18", which has three basic blocks in its last stage (2, 2, 2, 3: 22 convolutions, 15.9M
 /// parameters without <c>fc</c>) where torchvision's has two; <see cref="Load"/> builds that shape (<see cref="Blocks"/>),
 /// with torchvision's parameter names (the extra block is <c>layer4.2</c>);</item>
 /// <item>input [1, 3, 224, 224] in BGR channel order, pixel values 0–255 minus a per-pixel mean image (about 103, 116,
@@ -51,6 +51,9 @@ public static class ResNet18
     /// <see cref="FileNotFoundException"/> that says how to restore the package.
     /// </summary>
     public static string Locate() => LocateFile(Path.Combine("ResNet18Onnx", ModelFile));
+
+    /// <summary>The path of the package's <c>ResNetPreprocess.onnx</c> (RGB → BGR, minus the mean image), found like <see cref="Locate"/>.</summary>
+    public static string LocatePreprocess() => LocateFile(Path.Combine("ResNetPrepOnnx", PreprocessFile));
 
     private static string LocateFile(string relative)
     {
@@ -197,11 +200,12 @@ public static class ResNet18
     /// </summary>
     public static Tensor MeanImage(string? path = null)
     {
-        var t = OnnxModel.Read(File.ReadAllBytes(path ?? LocateFile(Path.Combine("ResNetPrepOnnx", PreprocessFile)))).Initializer("MeanImage");
+        var t = OnnxModel.Read(File.ReadAllBytes(path ?? LocatePreprocess())).Initializer("MeanImage");
         return torch.tensor(t.Values, [3, ImageSize, ImageSize]);
     }
 
-    private static readonly Lazy<Tensor> Mean = new(() => MeanImage());
+    // Kept for the process's lifetime: detached, so the dispose scope that happens to be open at the first call cannot free it.
+    private static readonly Lazy<Tensor> Mean = new(() => MeanImage().DetachFromDisposeScope());
 
     /// <summary>
     /// What the network expects of RGB images [B, 3, H, W] with values in [0, 1]: channels reversed to BGR, scaled to
