@@ -41,7 +41,7 @@ public sealed class BasicBlock : nn.Module<Tensor, Tensor>
 /// <c>state_dict</c> maps onto it by name: <c>conv1</c> (7×7, stride 2) → <c>bn1</c> → ReLU → 3×3 max pooling (stride 2) →
 /// <c>layer1</c>…<c>layer4</c> (basic blocks of width 64, 128, 256, 512; layers 2–4 start with stride 2) → global average
 /// pooling → <c>fc</c>. <see cref="ResNet18"/> is torchvision's resnet18 (blocks 2, 2, 2, 2; 11.7M parameters).
-/// <see cref="Features"/> gives the 512 pooled features (the input to <c>fc</c>) that transfer learning reads.
+/// <see cref="Features"/> gives the 512 pooled features (the input to <c>fc</c>) that transfer learning reads (chapter 06).
 /// </summary>
 public sealed class ResNet : nn.Module<Tensor, Tensor>
 {

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace MLCourse.Pretrained;
 
 /// <summary>
-/// The ImageNet-trained ResNet-18 (预训练模型) that ML.NET's image featurizer ships: the NuGet package
+/// The ImageNet-trained ResNet-18 (预训练模型; chapter 06's transfer learning) that ML.NET's image featurizer ships: the NuGet package
 /// <c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c> 0.24.0 (MIT; the .nupkg is 60 MB), whose
 /// <c>tools/DnnImageModels/ResNet18Onnx/ResNet18.onnx</c> (64 MB) is a CNTK model exported to ONNX, and whose
 /// <c>ResNetPrepOnnx/ResNetPreprocess.onnx</c> holds its input normalisation. What the graph is, exactly:
