@@ -91,8 +91,14 @@ def unexpected_errors(path, errors, engine_copy):
     return [(i, m) for i, m in errors if "NotImplementedException" not in m and i not in engine_errors]
 
 
+# The workbook's engine reports a `#r "nuget: …"` restore as a stdout line per package; .NET Interactive shows an
+# "Installed Packages" display instead (left out above). Both say the same; the line is left out of the comparison.
+RESTORE_LINE = re.compile(r"^Installed package \S+ version \S+$", re.M)
+
+
 def normalise_text(text):
     text = WARNING_LINE.sub("", text)
+    text = RESTORE_LINE.sub("", text)
     for pattern in TIMING:
         text = pattern.sub("<time>", text)
     return "\n".join(line.rstrip() for line in text.strip().splitlines() if line.strip())
