@@ -57,15 +57,58 @@ public sealed class MnistMutationTests
         var notebook = GraderFixture.FastSolution();
         foreach (var m in group) GraderFixture.Replace(notebook, m.Old, m.New);
         var report = await GraderFixture.GradeAsync(GraderFixture.Save(notebook));
+        AssertNamed(report, "hw-mnist-mlp", group);
+    }
+
+    /// <summary>Every mutation's question lost the part where the mistake is (only that part when it is independent), with the mutation's message.</summary>
+    internal static void AssertNamed(GradeReport report, string homework, IEnumerable<Mutation> group)
+    {
         string table = report.ToTable(200);
         foreach (var m in group)
         {
-            var q = GraderFixture.Question(report, m.Question);
+            var q = report.Questions.Single(x => x.Question == $"{homework}.{m.Question}");
             var failed = q.Feedback.Where(f => f.StartsWith('✗')).ToList();
             // The part where the mistake is (and no other, where the parts are independent) fails with the mutation's own message.
             Assert.True(failed.Count >= 1 && failed[0].StartsWith($"✗ {m.Part}", StringComparison.Ordinal), $"{m.Name}:\n{table}");
             Assert.True(!m.Alone || failed.Count == 1, $"{m.Name} cost more than one part:\n{table}");
             Assert.True(failed.All(f => f.Contains(m.Message, StringComparison.Ordinal)), $"{m.Name}: expected '{m.Message}':\n{table}");
         }
+    }
+}
+
+public sealed class OptimizerMutationTests
+{
+    private static string SolutionPath => Path.Combine(GraderFixture.RepoRoot, "solutions", "hw-optimizers.ipynb");
+
+    public static TheoryData<MnistMutationTests.Mutation[]> Groups() => new()
+    {
+        new[]
+        {
+            new MnistMutationTests.Mutation("damped velocity", "velocity[i].mul_(momentum).add_(gradients[i]);", "velocity[i].mul_(momentum).add_((1 - momentum) * gradients[i]);",
+                                            "q1", "one step from zero velocity", "the velocity is damped", Alone: false),
+            new MnistMutationTests.Mutation("no bias correction", "double correction1 = 1 - Math.Pow(beta1, t), correction2 = 1 - Math.Pow(beta2, t);",
+                                            "double correction1 = 1, correction2 = 1;", "q2", "first step", "there is no bias correction", Alone: false),
+            new MnistMutationTests.Mutation("gradients never cleared", "        net.zero_grad();\n", "", "q3", "losses match torch.optim.Adam", "never clears the gradients", Alone: false),
+        },
+        new[]
+        {
+            new MnistMutationTests.Mutation("not in place", "parameters[i].sub_(lr * velocity[i]);", "parameters[i] = parameters[i] - lr * velocity[i];",
+                                            "q1", "one step from zero velocity", "the parameters did not change", Alone: false),
+            new MnistMutationTests.Mutation("ε inside the root", "parameters[i].sub_(lr * mHat / (vHat.sqrt() + eps));", "parameters[i].sub_(lr * mHat / (vHat + eps).sqrt());",
+                                            "q2", "tiny gradients", "ε is inside the square root"),
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(Groups))]
+    public async Task Each_mutation_is_named_in_the_part_where_the_mistake_is(MnistMutationTests.Mutation[] group)
+    {
+        var notebook = Notebook.Load(SolutionPath);
+        foreach (var m in group) GraderFixture.Replace(notebook, m.Old, m.New);
+        string folder = Path.Combine(Path.GetTempPath(), "mlcourse-grader-tests", Guid.NewGuid().ToString("N")[..8]);
+        string path = Path.Combine(folder, "hw-optimizers.ipynb");
+        notebook.Save(path);
+        var report = await GraderFixture.GradeAsync(path);
+        MnistMutationTests.AssertNamed(report, "hw-optimizers", group);
     }
 }
