@@ -92,6 +92,22 @@ internal sealed class WorkerSandbox : IDisposable
             inner.Environment["MLCOURSE_DATA"] = ProcessSandbox.NamespaceProblem is null ? target : data;
         }
 
+        // Packages a homework declares (checks/HOMEWORK/packages.txt) are restored from the grading machine's NuGet cache:
+        // the worker has no network and a throwaway home, so it gets that cache read-only, as its only package source (a
+        // package missing there fails to restore with NuGet's own message: restore it once on the grading machine, e.g. by
+        // running the solution).
+        string packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } p ? Path.GetFullPath(p)
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        if (Directory.Exists(packages))
+        {
+            string target = Path.Combine(folder, ".nuget-packages");
+            binds.Add((packages, target));
+            string seen = ProcessSandbox.NamespaceProblem is null ? target : packages;
+            inner.Environment["NUGET_PACKAGES"] = seen;
+            // The same folder is the only package source (it keeps every .nupkg in a feed's layout): no network is tried.
+            inner.Environment["RestoreSources"] = seen;
+        }
+
         var hidden = new List<string>(options.CheckFolders.Select(Path.GetFullPath));
         var readOnly = new List<string>();
         if (CheckFiles.DefaultFolder(options.InstallationFolder) is { } installed) hidden.Add(installed);
