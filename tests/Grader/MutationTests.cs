@@ -73,6 +73,28 @@ public sealed class MnistMutationTests
             Assert.True(!m.Alone || failed.Count == 1, $"{m.Name} cost more than one part:\n{table}");
             Assert.True(failed.All(f => f.Contains(m.Message, StringComparison.Ordinal)), $"{m.Name}: expected '{m.Message}':\n{table}");
         }
+        AssertClean(report);
+    }
+
+    /// <summary>
+    /// No student-facing form of the report (console table, Markdown, HTML, Gradescope and Classroom JSON) holds a native
+    /// frame, a path of the grading machine (the checkout, the temporary folders, the NuGet cache) or the checks' source.
+    /// </summary>
+    internal static void AssertClean(GradeReport report)
+    {
+        string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        var forms = new (string Name, string Text)[]
+        {
+            ("table", report.ToTable(200)), ("markdown", Feedback.ToMarkdown(report, "student")), ("html", Feedback.ToHtml(report, "student")),
+            ("gradescope", report.ToGradescopeJson()), ("classroom", report.ToClassroomJson()),
+        };
+        foreach (var (name, text) in forms)
+        {
+            foreach (string bad in new[] { "frame #", "c10::", "Exception raised from", "   at ", ".csx", "QuestionCheck", "Expect.", "grade.Part",
+                                           GraderFixture.RepoRoot, Path.GetTempPath().TrimEnd('/'), home + "/", ".nuget/packages" })
+                Assert.False(text.Contains(bad, StringComparison.Ordinal), $"{name} holds '{bad}':\n{text}");
+            Assert.DoesNotMatch(@"\bat [\w.]+\.\w+\(", text);
+        }
     }
 }
 
@@ -80,20 +102,26 @@ public sealed class OptimizerMutationTests
 {
     private static string SolutionPath => Path.Combine(GraderFixture.RepoRoot, "solutions", "hw-optimizers.ipynb");
 
+    // q3's loop calls the student's AdamStep, so a q3 mutation shares a grading with q1's only.
     public static TheoryData<MnistMutationTests.Mutation[]> Groups() => new()
     {
         new[]
         {
             new MnistMutationTests.Mutation("damped velocity", "velocity[i].mul_(momentum).add_(gradients[i]);", "velocity[i].mul_(momentum).add_((1 - momentum) * gradients[i]);",
                                             "q1", "one step from zero velocity", "the velocity is damped", Alone: false),
-            new MnistMutationTests.Mutation("no bias correction", "double correction1 = 1 - Math.Pow(beta1, t), correction2 = 1 - Math.Pow(beta2, t);",
-                                            "double correction1 = 1, correction2 = 1;", "q2", "first step", "there is no bias correction", Alone: false),
             new MnistMutationTests.Mutation("gradients never cleared", "        net.zero_grad();\n", "", "q3", "losses match torch.optim.Adam", "never clears the gradients", Alone: false),
         },
         new[]
         {
             new MnistMutationTests.Mutation("not in place", "parameters[i].sub_(lr * velocity[i]);", "parameters[i] = parameters[i] - lr * velocity[i];",
-                                            "q1", "one step from zero velocity", "the parameters did not change", Alone: false),
+                                            "q1", "one step from zero velocity", "did not change", Alone: false),
+            new MnistMutationTests.Mutation("no bias correction", "double correction1 = 1 - Math.Pow(beta1, t), correction2 = 1 - Math.Pow(beta2, t);",
+                                            "double correction1 = 1, correction2 = 1;", "q2", "first step", "there is no bias correction", Alone: false),
+        },
+        new[]
+        {
+            new MnistMutationTests.Mutation("uphill step", "parameters[i].sub_(lr * velocity[i]);", "parameters[i].add_(lr * velocity[i]);",
+                                            "q1", "one step from zero velocity", "goes uphill", Alone: false),
             new MnistMutationTests.Mutation("ε inside the root", "parameters[i].sub_(lr * mHat / (vHat.sqrt() + eps));", "parameters[i].sub_(lr * mHat / (vHat + eps).sqrt());",
                                             "q2", "tiny gradients", "ε is inside the square root"),
         },
@@ -103,12 +131,68 @@ public sealed class OptimizerMutationTests
     [MemberData(nameof(Groups))]
     public async Task Each_mutation_is_named_in_the_part_where_the_mistake_is(MnistMutationTests.Mutation[] group)
     {
-        var notebook = Notebook.Load(SolutionPath);
-        foreach (var m in group) GraderFixture.Replace(notebook, m.Old, m.New);
-        string folder = Path.Combine(Path.GetTempPath(), "mlcourse-grader-tests", Guid.NewGuid().ToString("N")[..8]);
-        string path = Path.Combine(folder, "hw-optimizers.ipynb");
-        notebook.Save(path);
-        var report = await GraderFixture.GradeAsync(path);
+        var report = await GradeMutated("hw-optimizers", group);
         MnistMutationTests.AssertNamed(report, "hw-optimizers", group);
+    }
+
+    /// <summary>Grades the homework's solution with the group's mutations applied (quick mode), saved under the homework's name.</summary>
+    internal static Task<GradeReport> GradeMutated(string homework, IEnumerable<MnistMutationTests.Mutation> group, Action<Notebook>? edit = null, GradeOptions? options = null)
+    {
+        var notebook = Notebook.Load(Path.Combine(GraderFixture.RepoRoot, "solutions", homework + ".ipynb"));
+        foreach (var m in group) GraderFixture.Replace(notebook, m.Old, m.New);
+        edit?.Invoke(notebook);
+        string folder = Path.Combine(Path.GetTempPath(), "mlcourse-grader-tests", Guid.NewGuid().ToString("N")[..8]);
+        string path = Path.Combine(folder, homework + ".ipynb");
+        notebook.Save(path);
+        return GraderFixture.GradeAsync(path, options);
+    }
+}
+
+/// <summary>hw-classic-ml: the four functions are checked on the grader's own inputs, so one grading carries one mutation per question.</summary>
+public sealed class ClassicMlMutationTests
+{
+    private static MnistMutationTests.Mutation M(string name, string old, string replacement, string question, string part, string message, bool alone = false) =>
+        new(name, old, replacement, question, part, message, alone);
+
+    private const string Q1 = "random features and labels", Q2 = "assignment to the nearest centre", Q3 = "explained variance ratio";
+
+    public static TheoryData<MnistMutationTests.Mutation[]> Groups() => new()
+    {
+        new[]
+        {
+            M("Gini instead of entropy", "return -counts.Sum(c => c / n * Math.Log2(c / n));", "return 1 - counts.Sum(c => c / n * (c / n));",
+              "q1", Q1, "Gini impurity"),
+            M("Manhattan distance in k-means", "torch.cdist(x, c).argmin(1)", "torch.cdist(x, c, p: 1).argmin(1)", "q2", Q2, "Manhattan (L1)"),
+            M("data not centred", "var centred = x - x.mean([0]);", "var centred = x;", "q3", Q3, "not centred"),
+            M("ties to the smallest label", "result[q] = neighbours.First(c => votes[c] == most);",
+              "result[q] = votes.Where(v => v.Value == most).Min(v => v.Key);", "q4", "several classes, even k", "SMALLEST label"),
+        },
+        new[]
+        {
+            M("entropy in nats", "Math.Log2(c / n)", "Math.Log(c / n)", "q1", Q1, "in nats"),
+            M("farthest centre", "torch.cdist(x, c).argmin(1)", "torch.cdist(x, c).argmax(1)", "q2", Q2, "FARTHEST"),
+            M("smallest eigenvalues", "values.argsort(descending: true)", "values.argsort()", "q3", Q3, "Largest first"),
+            M("Manhattan distance in k-NN", "torch.cdist(XQuery.to(float64), XTrain.to(float64));",
+              "torch.cdist(XQuery.to(float64), XTrain.to(float64), p: 1);", "q4", "two classes, odd k", "Manhattan (L1)"),
+        },
+        new[]
+        {
+            M("parts not weighted by size", ".Sum(g => g.Count() / total * Entropy(g.Select(i => labels[i])));",
+              ".Average(g => Entropy(g.Select(i => labels[i])));", "q1", Q1, "not weighted by their size", alone: true),
+            M("empty cluster to the origin", "return (assignment, torch.where(counts > 0, means, c));", "return (assignment, means);",
+              "q2", "a centre without points", "moved to the origin", alone: true),
+            M("ratio over the kept eigenvalues", "values.index_select(0, order) / values.sum()",
+              "values.index_select(0, order) / values.index_select(0, order).sum()", "q3", Q3, "not only the k you keep", alone: true),
+            M("k off by one", "    var (_, nearest) = distances.topk(", "    k += 1;\n    var (_, nearest) = distances.topk(",
+              "q4", "two classes, odd k", "k is off by one"),
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(Groups))]
+    public async Task Each_mutation_is_named_in_the_part_where_the_mistake_is(MnistMutationTests.Mutation[] group)
+    {
+        var report = await OptimizerMutationTests.GradeMutated("hw-classic-ml", group);
+        MnistMutationTests.AssertNamed(report, "hw-classic-ml", group);
     }
 }

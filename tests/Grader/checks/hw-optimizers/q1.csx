@@ -42,6 +42,16 @@ sealed class SgdMomentumCheck(Action<Tensor[], Tensor[], Tensor[], double, doubl
             var (pBefore, gBefore) = (p.clone(), g.clone());
             SgdMomentumStep([p], [g], [torch.zeros_like(p)], lr, 0.0);
             Expect.Close(g, gBefore, "the gradient after your step", 0, 0, "Do not change the gradients: update only parameters and velocity.");
+            var expected = pBefore - lr * gBefore;
+            if (!torch.allclose(p, expected, rtol: 1e-5, atol: 1e-6))
+            {
+                if (torch.allclose(p, pBefore, rtol: 0, atol: 0))
+                    Expect.Fail($"wrong step: θ after one step with lr = {lr:G3} and momentum 0 did not change: assigning new tensors into the "
+                                + "arrays (parameters[i] = …) does not reach the caller's tensors; update them in place with sub_.");
+                if (torch.allclose(p, pBefore + lr * gBefore, rtol: 1e-5, atol: 1e-6))
+                    Expect.Fail($"wrong step: θ after one step with lr = {lr:G3} and momentum 0 moved uphill (θ + lr·gradient): the step "
+                                + "goes uphill (θ ← θ + lr·velocity): subtract, θ ← θ − lr·velocity.");
+            }
             Expect.Close(p, pBefore - lr * gBefore, $"θ after one step with lr = {lr:G3} and momentum 0", 1e-6, 1e-5,
                 "With momentum 0 the step is θ ← θ − lr·gradient; update the parameter tensor in place (sub_), do not replace it.");
         });

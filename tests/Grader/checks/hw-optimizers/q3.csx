@@ -91,6 +91,21 @@ sealed class TrainWithAdamCheck(Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, 
                 worst = Math.Max(worst, difference.max().item<float>());
                 Expect.That(mine[i].shape.SequenceEqual(theirs[i].shape), $"parameter {i} after {call} changed shape.");
             }
+            if (!(outside <= 0.2 * total && worst <= 3 * lr))
+            {
+                // the same rule against the loop that never clears the gradients
+                var accumulatedWeights = accumulatingNet.parameters().ToArray();
+                long near = 0;
+                for (int i = 0; i < mine.Length && mine[i].shape.SequenceEqual(accumulatedWeights[i].shape); i++)
+                {
+                    using var difference = (mine[i].detach() - accumulatedWeights[i].detach()).abs();
+                    using var limit = accumulatedWeights[i].detach().abs() * 1e-3 + 1e-4;
+                    near += difference.le(limit).sum().item<long>();
+                }
+                if (near >= 0.8 * total)
+                    Expect.Fail($"after {call}, your weights are those of a loop that never clears the gradients, so each backward pass adds "
+                                + "to the previous ones: call net.zero_grad() (or zero every p.grad) before loss.backward() at every step.");
+            }
             Expect.That(outside <= 0.2 * total && worst <= 3 * lr,
                 $"after {call}, {outside} of {total} weights differ from torch.optim.Adam's (largest difference {worst:G3}; "
                 + "expected at most 20 % outside 1e-4 + 1e-3·|expected| and none beyond 3·lr). "
