@@ -196,3 +196,91 @@ public sealed class ClassicMlMutationTests
         MnistMutationTests.AssertNamed(report, "hw-classic-ml", group);
     }
 }
+
+/// <summary>
+/// hw-imdb-bert (quick mode): q1 to q4 are checked on the grader's own inputs and a small random BERT, so their mutations
+/// share gradings that stop before the fine-tuning (the expensive cells, which only q5 needs); q5's mutation gets the one
+/// grading that fine-tunes.
+/// </summary>
+public sealed class ImdbBertMutationTests
+{
+    private static MnistMutationTests.Mutation M(string name, string old, string replacement, string question, string part, string message, bool alone = false) =>
+        new(name, old, replacement, question, part, message, alone);
+
+    public static TheoryData<MnistMutationTests.Mutation[], bool> Groups() => new()
+    {
+        {
+            new[]
+            {
+                M("attention mask 1 on padding", "for (int i = 0; i < kept.Length + 2; i++) mask[row, i] = 1;", "for (int i = 0; i < maxLength; i++) mask[row, i] = 1;",
+                  "q1", "the attention mask", "1 on [PAD] positions", alone: true),
+                M("every picked token masked",
+                  "var inputs = torch.where(toMask, torch.full_like(ids, tokenizer.MaskId), ids);\n    inputs = torch.where(toRandom, torch.randint_like(ids, 0, tokenizer.VocabSize), inputs);",
+                  "var inputs = torch.where(picked, torch.full_like(ids, tokenizer.MaskId), ids);", "q2", "80 % [MASK]", "every picked token became [MASK]", alone: true),
+                M("mean over the padding", "var mean = (hidden * weights).sum(1) / weights.sum(1).clamp_min(1);", "var mean = hidden.mean(1);",
+                  "q3", "padded positions are ignored", "includes the [PAD] positions"),
+                M("no warm-up", "    if (step < warmupSteps) return peak * step / warmupSteps;\n", "", "q4", "the warm-up", "There is no warm-up", alone: true),
+            },
+            false
+        },
+        {
+            new[]
+            {
+                M("head-only truncation", "pieces.Take(head).Concat(pieces.Skip(pieces.Length - (keep - head))).ToArray()", "pieces.Take(keep).ToArray()",
+                  "q1", "ids with [CLS]", "FIRST maxLength − 2 pieces", alone: true),
+                M("special tokens picked", "var picked = torch.rand(ids.shape).lt(probability).logical_and(special.logical_not());",
+                  "var picked = torch.rand(ids.shape).lt(probability);", "q2", "labels, unpicked tokens and special tokens", "special token"),
+                M("no attention mask in the encoder", "var hidden = Encoder.call(ids, mask);", "var hidden = Encoder.call(ids, torch.ones_like(mask));",
+                  "q3", "padded positions are ignored", "without the attention mask"),
+                M("decay over all steps", "(totalSteps - step) / (double)Math.Max(1, totalSteps - warmupSteps)", "(totalSteps - step) / (double)totalSteps",
+                  "q4", "the warm-up", "divides by totalSteps"),
+            },
+            false
+        },
+        {
+            new[]
+            {
+                M("labels swapped", "var loss = nn.functional.cross_entropy(logits, trainLabels.index_select(0, rows));",
+                  "var loss = nn.functional.cross_entropy(logits, 1 - trainLabels.index_select(0, rows));", "q5", "held-out accuracy", "OPPOSITE class", alone: true),
+            },
+            true
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(Groups))]
+    public async Task Each_mutation_is_named_in_the_part_where_the_mistake_is(MnistMutationTests.Mutation[] group, bool fineTune)
+    {
+        var report = await OptimizerMutationTests.GradeMutated("hw-imdb-bert", group, notebook =>
+        {
+            // Drop what the graded questions of this group do not need: the comparison with a BERT trained from scratch, the
+            // notebook's own evaluation and, unless q5 is graded, the fine-tuning.
+            string first = fineTune ? "double Accuracy(nn.Module<Tensor, Tensor, Tensor> model" : "int numEpochs = 1, batchSize";
+            int from = notebook.Cells.FindIndex(c => c.Source.Contains(first, StringComparison.Ordinal));
+            Assert.True(from > 0, first);
+            notebook.Cells.RemoveRange(from, notebook.Cells.Count - from);
+        }, GraderFixture.Options(TimeSpan.FromMinutes(8), memoryMb: 8192));
+        MnistMutationTests.AssertNamed(report, "hw-imdb-bert", group);
+    }
+}
+
+/// <summary>hw-covid-regression: one question, so one mutation per grading (each trains the small MLP in quick mode, seconds).</summary>
+public sealed class CovidMutationTests
+{
+    private const string Predict = "return net.call(Prepare(X)).squeeze(1) * yStd + yMean;", Part = "validation MSE on the fixed split";
+
+    public static TheoryData<MnistMutationTests.Mutation> Mutations() => new()
+    {
+        new MnistMutationTests.Mutation("target left standardised", Predict, "return net.call(Prepare(X)).squeeze(1);", "q1", Part, "wrong scale"),
+        new MnistMutationTests.Mutation("features not prepared for prediction", Predict, "return net.call(X.to(float32).index_select(1, selected)).squeeze(1) * yStd + yMean;",
+                                        "q1", Part, "not prepared as in training"),
+    };
+
+    [Theory]
+    [MemberData(nameof(Mutations))]
+    public async Task Each_mutation_is_named(MnistMutationTests.Mutation mutation)
+    {
+        var report = await OptimizerMutationTests.GradeMutated("hw-covid-regression", [mutation]);
+        MnistMutationTests.AssertNamed(report, "hw-covid-regression", [mutation]);
+    }
+}
