@@ -217,7 +217,7 @@ public sealed class ImdbBertMutationTests
                 M("every picked token masked",
                   "var inputs = torch.where(toMask, torch.full_like(ids, tokenizer.MaskId), ids);\n    inputs = torch.where(toRandom, torch.randint_like(ids, 0, tokenizer.VocabSize), inputs);",
                   "var inputs = torch.where(picked, torch.full_like(ids, tokenizer.MaskId), ids);", "q2", "80 % [MASK]", "every picked token became [MASK]", alone: true),
-                M("mean over the padding", "var mean = (hidden * weights).sum(1) / weights.sum(1).clamp_min(1);", "var mean = hidden.mean(1);",
+                M("mean over the padding", "var mean = (hidden * weights).sum(1) / weights.sum(1).clamp_min(1);", "var mean = hidden.mean([1]);",
                   "q3", "padded positions are ignored", "includes the [PAD] positions"),
                 M("no warm-up", "    if (step < warmupSteps) return peak * step / warmupSteps;\n", "", "q4", "the warm-up", "There is no warm-up", alone: true),
             },
@@ -234,6 +234,16 @@ public sealed class ImdbBertMutationTests
                   "q3", "padded positions are ignored", "without the attention mask"),
                 M("decay over all steps", "(totalSteps - step) / (double)Math.Max(1, totalSteps - warmupSteps)", "(totalSteps - step) / (double)totalSteps",
                   "q4", "the warm-up", "divides by totalSteps"),
+            },
+            false
+        },
+        {
+            new[]
+            {
+                M("last position pooled", "return head.call(dropout.call(mean)).MoveToOuterDisposeScope();",
+                  "return head.call(dropout.call(hidden.select(1, -1))).MoveToOuterDisposeScope();", "q3", "padded positions are ignored", "last position"),
+                M("integer division in the warm-up", "if (step < warmupSteps) return peak * step / warmupSteps;",
+                  "if (step < warmupSteps) return peak * (step / warmupSteps);", "q4", "the warm-up", "integer division", alone: true),
             },
             false
         },
