@@ -125,6 +125,13 @@ public sealed class OptimizerMutationTests
             new MnistMutationTests.Mutation("ε inside the root", "parameters[i].sub_(lr * mHat / (vHat.sqrt() + eps));", "parameters[i].sub_(lr * mHat / (vHat + eps).sqrt());",
                                             "q2", "tiny gradients", "ε is inside the square root"),
         },
+        new[]
+        {
+            new MnistMutationTests.Mutation("steps with the gradient", "parameters[i].sub_(lr * velocity[i]);", "parameters[i].sub_(lr * gradients[i]);",
+                                            "q1", "five steps, velocity carried over", "as if the velocity were not carried over"),
+            new MnistMutationTests.Mutation("|g| instead of g²", "v[i].mul_(beta2).add_((1 - beta2) * g * g);", "v[i].mul_(beta2).add_((1 - beta2) * g.abs());",
+                                            "q2", "first step", "v averages |g|", Alone: false),
+        },
     };
 
     [Theory]
