@@ -21,6 +21,8 @@ internal static class GradeCommand
         var timeout = new Option<int>("--timeout") { Description = "Per-cell (and per-question check) timeout in seconds; full-mode training on a busy 2-core machine needs many minutes.", DefaultValueFactory = _ => 1800 };
         var totalTimeout = new Option<int>("--total-timeout") { Description = "Timeout of the whole grading in seconds.", DefaultValueFactory = _ => 3600 };
         var memory = new Option<int>("--memory") { Description = "Memory cap of the worker process in MB.", DefaultValueFactory = _ => 4096 };
+        var multiplier = new Option<double>("--time-multiplier") { Description = "Limits derived from the solution's time (timing.json): a cell may take this many times as long as the solution's (default 5).", DefaultValueFactory = _ => 5 };
+        var fixedLimits = new Option<bool>("--fixed-limits") { Description = "Ignore timing.json: every cell gets the --timeout limit and the grading the --total-timeout limit." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Show the worker's progress." };
         var jobs = new Option<int>("--jobs", "-j") { Description = "Folder of submissions: how many to grade at once (each in its own worker process).", DefaultValueFactory = _ => 1 };
         var csv = new Option<string?>("--csv") { Description = "Folder of submissions: the gradebook CSV (default: grades.csv in the --output folder)." };
@@ -28,7 +30,7 @@ internal static class GradeCommand
         var command = new Command("grade", "Grade a homework notebook: run it in a separate process, check every question, print the "
                                            + "scores; exit 0 whenever grading completed, whatever the score.")
         {
-            notebook, quick, json, classroom, checks, homework, timeout, totalTimeout, memory, verbose, jobs, csv, output,
+            notebook, quick, json, classroom, checks, homework, timeout, totalTimeout, memory, multiplier, fixedLimits, verbose, jobs, csv, output,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -42,12 +44,19 @@ internal static class GradeCommand
                 CellTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout)),
                 TotalTimeout = TimeSpan.FromSeconds(parse.GetValue(totalTimeout)),
                 MemoryLimitMb = parse.GetValue(memory),
+                TimeMultiplier = parse.GetValue(multiplier),
+                DeriveTimeLimits = !parse.GetValue(fixedLimits),
                 CheckFolders = parse.GetValue(checks) ?? [],
                 Homework = parse.GetValue(homework),
                 WorkerFileName = worker.FileName,
                 WorkerArguments = worker.Arguments,
                 Log = parse.GetValue(verbose) ? line => Console.Error.WriteLine($"  {line}") : null,
             };
+            if (!(options.TimeMultiplier > 0) || double.IsInfinity(options.TimeMultiplier))
+            {
+                Console.Error.WriteLine($"mlcourse grade: --time-multiplier must be a positive number (got {options.TimeMultiplier}).");
+                return 2;
+            }
             if (Directory.Exists(path))
             {
                 if (jsonPath is not null || classroomPath is not null)

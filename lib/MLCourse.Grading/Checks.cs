@@ -127,7 +127,8 @@ public sealed class Grade
         {
             CheckFailedException f => new PartResult(name, points, 0, f.Message, false),
             NotImplementedException n => new PartResult(name, points, 0, $"not attempted ({n.Message})", true),
-            _ => new PartResult(name, points, 0, $"your code threw {e.GetType().Name}: {e.Message}", false),
+            // Where in the student's code (the innermost frame in a cell: the function that caused it), that line, a hint.
+            _ => new PartResult(name, points, 0, StudentCode.Explain(e), false),
         };
     }
 }

@@ -188,9 +188,24 @@ public static partial class Feedback
         return lines;
     }
 
-    /// <summary>The report's notes and failure, cleaned, for the student.</summary>
+    /// <summary>
+    /// The report's notes, cleaned, for the student: <c>sandbox:</c> notes (how the worker was isolated) stay in the
+    /// teacher's log, and the <c>time:</c> note (run times, limits, the machine's load) becomes one short line.
+    /// </summary>
     internal static IReadOnlyList<string> Notes(GradeReport report) =>
-        report.Notes.Select(Clean).Where(n => n.Length > 0).ToList();
+        report.Notes.Select(StudentNote).Where(n => n.Length > 0).ToList();
+
+    /// <summary>One note as a student sees it: empty for a teacher-only note, the <c>time:</c> note shortened.</summary>
+    public static string StudentNote(string note)
+    {
+        if (note.StartsWith("sandbox:", StringComparison.Ordinal)) return "";
+        if (note.StartsWith("time:", StringComparison.Ordinal))
+            return TookSeconds().Match(note) is { Success: true } took ? $"time: grading took {took.Groups[1].Value} s." : "";
+        return Clean(note);
+    }
+
+    [GeneratedRegex(@"grading took ([\d.,]+) s")]
+    private static partial Regex TookSeconds();
 
     private static string Title(GradeReport report, string? student)
     {

@@ -34,6 +34,7 @@ public static class GradeWorker
     {
         string name = Path.GetFileName(config.NotebookPath);
         var notebook = Notebook.Parse(config.NotebookJson, name);
+        StudentCode.Use(notebook);
         string folder = Path.GetDirectoryName(Path.GetFullPath(config.NotebookPath))!;
         Directory.SetCurrentDirectory(folder);
         if (config.Quick) Environment.SetEnvironmentVariable("MLCOURSE_QUICK", "1");
@@ -55,7 +56,7 @@ public static class GradeWorker
             ran.Add(cell.Source);
             var result = await session.ExecuteAsync(cell.Source, new OutputCollector(), $"cell {i + 1}", timeout: Limit(config.CellLimits.GetValueOrDefault(i + 1)));
             channel.Send("cell-end", new CellEvent(i + 1, result.Status.ToString(), result.Error?.Name,
-                                                   result.Error is null ? null : result.Diagnosis, result.Elapsed.TotalSeconds));
+                                                   result.Error is null ? null : Diagnosis(result, notebook), result.Elapsed.TotalSeconds));
             // A timed-out cell is skipped as a whole, even when it stopped: the grader runs the notebook again without it.
             if (result.Status == CellStatus.TimedOut) return BrokenExitCode;
         }
@@ -91,7 +92,21 @@ public static class GradeWorker
 
         TimeSpan? Limit(double seconds) => seconds > 0 ? TimeSpan.FromSeconds(Math.Min(seconds, config.CellTimeoutSeconds)) : null;
     }
+
+    /// <summary>
+    /// A failed cell's diagnosis in the student's terms: a runtime error names the function, cell and line where it arose
+    /// (the innermost frame in the notebook's code, which may be another cell's function) with a hint; the stub's
+    /// NotImplementedException, compile errors and timeouts keep the session's diagnosis.
+    /// </summary>
+    private static string Diagnosis(CellResult result, Notebook notebook)
+    {
+        var error = result.Error!;
+        if (result.Status != CellStatus.Error || error.Name is nameof(NotImplementedException) or "CompilationError")
+            return result.Diagnosis;
+        return StudentCode.Explain(error.Name, error.Value, StudentCode.Locate(error.Traceback), notebook);
+    }
 }
+
 
 /// <summary>Runs one check class in the worker (called from the check's continuation cell).</summary>
 public static class CheckHost

@@ -218,8 +218,8 @@ public static class Grader
                     ? $"ran longer than the {CellLimit(bad):0} s cell limit (an endless loop?)"
                     : why;
                 cells[bad] = new CellEvent(bad, status, status, message, cells.GetValueOrDefault(bad)?.Seconds ?? 0);
-                if (run.TimeKilled) { unfinished = $"cell {bad} {message}"; break; }
-                notes.Add($"cell {bad} {message}; it was skipped and the notebook run again without it.");
+                if (run.TimeKilled) { unfinished = $"{StudentCode.CellName(notebook, bad)} {message}"; break; }
+                notes.Add($"{StudentCode.CellName(notebook, bad)} {message}; it was skipped and the notebook run again without it.");
                 continue;
             }
             unfinished = $"the grading worker stopped unexpectedly (exit code {run.ExitCode}{Hint(run.StderrTail)})";
@@ -255,7 +255,7 @@ public static class Grader
             if (result.Error is not null)
             {
                 notAttempted = stubbed;
-                feedback.Add(stubbed ? $"not attempted: {StubMessage(cellEvent!)}"
+                feedback.Add(stubbed ? $"not attempted: {StubMessage(notebook, cellEvent!)}"
                                      : $"0 points: the check could not use your code: {result.Error}");
             }
             else
@@ -268,7 +268,7 @@ public static class Grader
                 if (notAttempted)
                     feedback.Add("not attempted: " + (result.Parts.FirstOrDefault(p => p.NotAttempted) is { } part
                                                           ? Unwrap(part.Feedback)
-                                                          : StubMessage(cellEvent!)));
+                                                          : StubMessage(notebook, cellEvent!)));
                 else
                     foreach (var p in result.Parts)
                         feedback.Add($"{(p.Earned >= p.Points ? "✓" : "✗")} {p.Name} ({Number(p.Earned)}/{Number(p.Points)}): {p.Feedback}");
@@ -277,12 +277,22 @@ public static class Grader
         else if (settled.TryGetValue(check.Question, out var reason)) feedback.Add(reason);
         else feedback.Add($"not graded: {unfinished ?? "the grading worker stopped"}.");
         if (cellEvent is { Status: not "Ok" } && !notAttempted)
-            feedback.Add($"cell {cellEvent.Index} ({cellEvent.Status}): {cellEvent.Diagnosis}");
+            feedback.Add($"{StudentCode.CellName(notebook, cellEvent.Index)} {CellStatusWords(cellEvent.Status)}: {cellEvent.Diagnosis}");
         return new QuestionResult(check.Question, check.Points, earned, feedback, notAttempted);
     }
 
-    private static string StubMessage(CellEvent cell) =>
-        $"cell {cell.Index} still throws the released stub's NotImplementedException"
+    private static string CellStatusWords(string status) => status switch
+    {
+        "Error" => "failed",
+        "TimedOut" => "timed out",
+        "Crashed" => "crashed the worker",
+        "MemoryLimit" => "went over the memory limit",
+        "Interrupted" => "was interrupted",
+        _ => $"({status})",
+    };
+
+    private static string StubMessage(Notebook notebook, CellEvent cell) =>
+        $"{StudentCode.CellName(notebook, cell.Index)} still throws the released stub's NotImplementedException"
         + (string.IsNullOrWhiteSpace(cell.Diagnosis) ? "." : $" ({cell.Diagnosis.TrimEnd('.')}).");
 
     /// <summary><c>not attempted (the instruction)</c> → <c>the instruction</c>.</summary>

@@ -4,7 +4,8 @@ namespace MLCourse.Grader.Tests;
 
 /// <summary>
 /// Every homework in solutions/ (besides hw-mnist-mlp, which has its own, more detailed tests): the solution earns
-/// full marks and its released exercise, untouched, earns zero with every question "not attempted" — in quick mode.
+/// full marks and its released exercise, untouched, earns zero with every question "not attempted" — in quick mode; neither
+/// grading shows a native frame, a path of the grading machine or check source to the student.
 /// </summary>
 public sealed class AllHomeworkTests
 {
@@ -27,5 +28,7 @@ public sealed class AllHomeworkTests
         var exercise = await GraderFixture.GradeAsync(Path.Combine(GraderFixture.RepoRoot, "exercises", homework + ".ipynb"));
         Assert.True(exercise.Score == 0, exercise.ToTable());
         Assert.All(exercise.Questions, q => Assert.True(q.NotAttempted, $"{q.Question}: {GraderFixture.Feedback(q)}"));
+        MnistMutationTests.AssertClean(solution);
+        MnistMutationTests.AssertClean(exercise);
     }
 }

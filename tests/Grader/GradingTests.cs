@@ -268,3 +268,22 @@ public sealed class SubmissionBoundaryTests
         }
     }
 }
+
+public sealed class TestSetTrainingTests
+{
+    [Fact]
+    public async Task A_net_trained_on_the_test_set_earns_at_most_half_of_the_accuracy_points()
+    {
+        // The solution (real MNIST, quick mode) with its training loader over XTest/yTest instead of XTrain/yTrain: it
+        // reaches about 95.5 % test accuracy, above the full bar, against about 92 % for the honest solution.
+        var notebook = Notebook.Load(GraderFixture.SolutionPath);
+        GraderFixture.Replace(notebook, "new TensorLoader(XTrain, yTrain, batchSize", "new TensorLoader(XTest, yTest, batchSize");
+        var report = await GraderFixture.GradeAsync(GraderFixture.Save(notebook));
+        string table = report.ToTable();
+        var q4 = GraderFixture.Question(report, "q4");
+        Assert.True(q4.Earned <= q4.Points / 2, table);
+        Assert.Contains("trained on XTest/yTest", GraderFixture.Feedback(q4));
+        // The other questions do not depend on the training data: they keep their points.
+        Assert.True(report.Questions.Where(q => q != q4).All(q => q.Earned == q.Points), table);
+    }
+}

@@ -31,11 +31,13 @@ sealed class InformationGainCheck(Func<long[], long[], double> InformationGain) 
             int n = grade.Random.Next(6, 40);
             long[] labels = Enumerable.Range(0, n).Select(i => (long)(i % 3)).OrderBy(_ => grade.Random.Next()).ToArray();
             long[] constant = Enumerable.Repeat(5L, n).ToArray();
-            Expect.Close(InformationGain(constant, labels), 0, $"InformationGain of a feature with one value ({n} samples)", 1e-9,
-                "A feature with a single value does not split the data, so H(D|A) = H(D) and the gain is 0.");
+            double gain = InformationGain((long[])constant.Clone(), (long[])labels.Clone());
+            Expect.Close(gain, 0, $"InformationGain of a feature with one value ({n} samples)", 1e-9,
+                Mistake(gain, constant, labels) ?? "A feature with a single value does not split the data, so H(D|A) = H(D) and the gain is 0.");
             double hD = Entropy.Of(labels);
-            Expect.Close(InformationGain((long[])labels.Clone(), labels), hD, $"InformationGain of a feature equal to the label ({n} samples)", 1e-9,
-                "When the feature determines the label, every part is pure (H(D_i) = 0) and the gain is H(D).");
+            gain = InformationGain((long[])labels.Clone(), (long[])labels.Clone());
+            Expect.Close(gain, hD, $"InformationGain of a feature equal to the label ({n} samples)", 1e-9,
+                Mistake(gain, labels, labels) ?? "When the feature determines the label, every part is pure (H(D_i) = 0) and the gain is H(D).");
             Expect.Close(InformationGain([3L], [1L]), 0, "InformationGain of a single sample", 1e-9,
                 "One sample has entropy 0 (a class with probability 1 contributes −1·log₂1 = 0); avoid NaN from 0·log 0.");
         });
@@ -44,10 +46,29 @@ sealed class InformationGainCheck(Func<long[], long[], double> InformationGain) 
     private static string Hint(double actual, double expected, long[] feature, long[] labels)
     {
         if (double.IsNaN(actual)) return "NaN: a class or value with count 0 must contribute 0, not 0·log(0).";
+        return Mistake(actual, feature, labels)
+            ?? "Check the weights |D_i|/|D| of the parts and that H uses the class frequencies within each part; "
+            + "feature values and classes are arbitrary integer codes (count them by value, e.g. with GroupBy, not as array indices).";
+    }
+
+    /// <summary>The typical wrong gains (each a mutation of the solution), computed on the same data: the one the student's value matches, or null.</summary>
+    private static string? Mistake(double actual, long[] feature, long[] labels)
+    {
+        double expected = Entropy.InformationGain(feature, labels);
+        if (Math.Abs(actual - expected) < 1e-9) return null;
+        var parts = Enumerable.Range(0, labels.Length).GroupBy(i => feature[i]).Select(g => g.Select(i => labels[i]).ToArray()).ToArray();
+        double n = labels.Length;
+        static double Gini(long[] part) =>
+            1 - part.GroupBy(c => c).Sum(g => Math.Pow(g.Count() / (double)part.Length, 2));
+        double giniGain = Gini(labels) - parts.Sum(p => p.Length / n * Gini(p));
+        double unweighted = Entropy.Of(labels) - parts.Average(p => Entropy.Of(p));
         if (Math.Abs(actual - expected * Math.Log(2)) < 1e-9) return "That is the gain in nats: use log base 2 (Math.Log2) for bits.";
         if (Math.Abs(actual - Entropy.Conditional(feature, labels)) < 1e-9) return "That is H(D|A); return H(D) − H(D|A).";
         if (Math.Abs(actual - Entropy.GainRatio(feature, labels)) < 1e-9) return "That is the gain ratio; return the plain gain H(D) − H(D|A).";
-        return "Check the weights |D_i|/|D| of the parts and that H uses the class frequencies within each part; "
-            + "feature values and classes are arbitrary integer codes (count them by value, e.g. with GroupBy, not as array indices).";
+        if (Math.Abs(actual - giniGain) < 1e-9)
+            return "That is the decrease in Gini impurity (1 − Σ p²), not in entropy: H = −Σ p·log₂ p.";
+        if (Math.Abs(actual - unweighted) < 1e-9)
+            return "That is H(D) minus the plain average of the parts' entropies: the parts are not weighted by their size; weight each H(D_i) by |D_i|/|D|.";
+        return null;
     }
 }

@@ -46,6 +46,8 @@ sealed class PcaEigenCheck(Func<Tensor, int, (Tensor components, Tensor explaine
                         hint = "Divide by the sum of ALL d eigenvalues, not only the k you keep.";
                     else if (r.flip(0).sub(expected).abs().max().item<double>() < 1e-6 && k > 1)
                         hint = "Largest first: torch.linalg.eigh returns the eigenvalues in ascending order.";
+                    else if (!torch.allclose(r, expected, rtol: 1e-5, atol: 1e-6) && Mistake(X, k, r, null) is { } mistake)
+                        hint = mistake;
                 }
                 Expect.Close(ratio, expected, $"{what}: explained variance ratio", atol: 1e-6, rtol: 1e-5,
                     hint: hint ?? "λ_i / Σ_j λ_j for the k largest eigenvalues of the covariance matrix, largest first.");
@@ -68,8 +70,44 @@ sealed class PcaEigenCheck(Func<Tensor, int, (Tensor components, Tensor explaine
                               + "torch.linalg.eigh returns them as COLUMNS in ascending order.";
                 if ((c.pow(2).sum(1).sqrt() - 1).abs().max().item<double>() > 1e-3)
                     hint = "Each component must be a unit vector (length 1).";
+                else if (!torch.allclose(c * sign, expected, rtol: 1e-5, atol: 1e-6) && Mistake(X, k, null, c) is { } mistake)
+                    hint = mistake;
                 Expect.Close(c * sign, expected, $"{what}: component (row, entry)", atol: 1e-6, rtol: 1e-5, hint: hint);
             }
         });
+    }
+
+    /// <summary>
+    /// The typical wrong PCAs (each a mutation of the solution), on the same data: the message of the one whose explained
+    /// variance ratio (or components, up to sign) the student's match, or null.
+    /// </summary>
+    private static string? Mistake(Tensor X, int k, Tensor? ratio, Tensor? components)
+    {
+        using var scope = torch.NewDisposeScope();
+        (Tensor Components, Tensor Ratio) Pca(bool centre, bool largestFirst)
+        {
+            var x = centre ? X - X.mean([0]) : X;
+            var (values, vectors) = torch.linalg.eigh(x.T.matmul(x) / (X.shape[0] - 1));
+            var order = values.argsort(descending: largestFirst)[..k];
+            return (vectors.index_select(1, order).T, values.index_select(0, order) / values.sum());
+        }
+        var mistakes = new (string Message, bool Centre, bool LargestFirst)[]
+        {
+            ("the data are not centred: subtract the mean of each column before the covariance matrix (X − mean)ᵀ(X − mean)/(n − 1).", false, true),
+            ("these are the k SMALLEST eigenvalues and their vectors. Largest first: torch.linalg.eigh returns the eigenvalues in ascending "
+             + "order, so sort them descending (argsort(descending: true)).", true, false),
+        };
+        foreach (var (message, centre, largestFirst) in mistakes)
+        {
+            var (c, r) = Pca(centre, largestFirst);
+            if (ratio is not null && ratio.shape.SequenceEqual(r.shape) && torch.allclose(ratio, r, rtol: 1e-5, atol: 1e-6)) return message;
+            if (components is not null && components.shape.SequenceEqual(c.shape))
+            {
+                var sign = (components * c).sum(1, keepdim: true).sign();
+                sign = torch.where(sign == 0, torch.ones_like(sign), sign);
+                if (torch.allclose(components * sign, c, rtol: 1e-5, atol: 1e-6)) return message;
+            }
+        }
+        return null;
     }
 }

@@ -42,9 +42,35 @@ sealed class CovidValidationMseCheck(Func<Tensor, Tensor> PredictCovid) : Questi
                 if (mse <= bars[i].Bar)
                     return (bars[i].Share, $"validation MSE {mse:F4} ≤ {bars[i].Bar:F2}"
                         + (i == 0 ? ": full points." : $" ({bars[i].Share:P0} of the points); full points at ≤ {bars[0].Bar:F2}."));
+            if (Mistake(p, y, data.Train.y!.to(float64).cpu(), bars[^1].Bar) is { } mistake)
+                return (0.0, $"validation MSE {mse:F4} is above {bars[^1].Bar:F2}: {mistake}");
             return (0.0, $"validation MSE {mse:F4} is above {bars[^1].Bar:F2}"
                          + (grade.Quick ? " (quick mode). " : ", the level of plain linear regression on all features. ")
                          + "Select features, standardise them and regularise (see the homework's hints), choosing on a development split of the training rows.");
         });
+    }
+
+    /// <summary>
+    /// The typical wrong predictors (mutations of the solution), recognised from the predictions <paramref name="p"/> against
+    /// the validation targets <paramref name="y"/>: inputs not prepared as in training (predictions far outside the range of
+    /// the training targets), or predictions left in the standardised target's units (a good fit once rescaled). Null when neither.
+    /// </summary>
+    private static string? Mistake(Tensor p, Tensor y, Tensor trainY, double bar)
+    {
+        double lo = trainY.min().item<double>(), hi = trainY.max().item<double>(), range = hi - lo;
+        double outside = p.lt(lo - range).logical_or(p.gt(hi + range)).to(float64).mean().item<double>();
+        if (outside > 0.1)
+            return $"{outside:P0} of your predictions lie far outside the range of the training targets ({lo:F1} to {hi:F1}; yours from "
+                   + $"{p.min().item<double>():G3} to {p.max().item<double>():G3}): the inputs at prediction time are not prepared as in training. "
+                   + "PredictCovid must select the same columns and standardise them with the training rows' mean and std before the model.";
+        var pc = p - p.mean();
+        var yc = y - y.mean();
+        double slope = (pc * yc).sum().item<double>() / Math.Max((pc * pc).sum().item<double>(), 1e-12);
+        double rescaled = (slope * pc - yc).pow(2).mean().item<double>();
+        if (rescaled <= bar)
+            return $"your predictions are on the wrong scale: their mean is {p.mean().item<double>():F2} and their std {p.std().item<double>():F2}, "
+                   + $"the targets' {y.mean().item<double>():F2} and {y.std().item<double>():F2}; rescaled, they would reach MSE {rescaled:F4}. "
+                   + "If the network learned a standardised target, map its output back (· std + mean of the training targets).";
+        return null;
     }
 }

@@ -47,6 +47,10 @@ sealed class EncodeBatchCheck(Func<WordPieceTokenizer, IReadOnlyList<string>, in
         grade.Part("the attention mask", 1, () =>
         {
             Expect.That(result.Mask is not null, "EncodeBatch did not run (see the first part).");
+            if (result.Mask.shape.SequenceEqual(expectedMask.shape) && result.Mask.to(ScalarType.Int64).ne(expectedMask).any().item<bool>()
+                && result.Mask.to(ScalarType.Int64).eq(1).logical_and(expectedMask.eq(0)).any().item<bool>())
+                Expect.Fail($"{call}: the Mask is 1 on [PAD] positions too ({result.Mask.to(ScalarType.Int64).eq(1).logical_and(expectedMask.eq(0)).sum().item<long>()} of them), "
+                            + "so attention would look at the padding: the mask is 1 on [CLS], the kept pieces and [SEP] only, 0 on every [PAD].");
             Expect.Close(result.Mask.to(ScalarType.Float64), expectedMask.to(ScalarType.Float64), $"{call}: Mask", atol: 0, rtol: 0,
                 hint: "The mask is 1 for [CLS], the kept word pieces and [SEP], 0 for every [PAD]; an empty text still has [CLS] [SEP].");
         });
@@ -54,13 +58,25 @@ sealed class EncodeBatchCheck(Func<WordPieceTokenizer, IReadOnlyList<string>, in
         grade.Part("ids with [CLS], [SEP], truncation and [PAD]", 1, () =>
         {
             Expect.That(result.Ids is not null, "EncodeBatch did not run (see the first part).");
+            if (result.Ids.shape.SequenceEqual(expectedIds.shape) && result.Ids.to(ScalarType.Int64).ne(expectedIds).any().item<bool>())
+            {
+                var ids = result.Ids.to(ScalarType.Int64);
+                if (ids.eq(Reference(tokenizer, texts, maxLength, (all, keep) => all.Take(keep)).Ids).all().item<bool>())
+                    Expect.Fail($"{call}: a long text kept only its FIRST maxLength − 2 pieces: keep its head and its tail, the first keep / 4 "
+                                + "and the last keep − keep / 4 pieces (keep = maxLength − 2); a review's verdict is often at its end.");
+                if (ids.eq(Reference(tokenizer, texts, maxLength, (all, keep) => all.Skip(all.Length - keep)).Ids).all().item<bool>())
+                    Expect.Fail($"{call}: a long text kept only its LAST maxLength − 2 pieces: keep its head and its tail, the first keep / 4 "
+                                + "and the last keep − keep / 4 pieces (keep = maxLength − 2).");
+            }
             Expect.Close(result.Ids.to(ScalarType.Float64), expectedIds.to(ScalarType.Float64), $"{call}: Ids", atol: 0, rtol: 0,
                 hint: $"Row = [CLS] ({tokenizer.ClsId}), the ids of tokenizer.Encode(text) — when there are more than keep = maxLength − 2, "
                       + $"the first keep / 4 and the last keep − keep / 4 of them — then [SEP] ({tokenizer.SepId}), then [PAD] ({tokenizer.PadId}).");
         });
     }
 
-    private static (Tensor Ids, Tensor Mask) Reference(WordPieceTokenizer tokenizer, IReadOnlyList<string> texts, int maxLength)
+    /// <summary>The rows as the homework builds them; <paramref name="truncate"/> replaces the head + tail rule (for the typical mistakes).</summary>
+    private static (Tensor Ids, Tensor Mask) Reference(WordPieceTokenizer tokenizer, IReadOnlyList<string> texts, int maxLength,
+                                                       Func<int[], int, IEnumerable<int>>? truncate = null)
     {
         var ids = new long[texts.Count, maxLength];
         var mask = new long[texts.Count, maxLength];
@@ -69,7 +85,7 @@ sealed class EncodeBatchCheck(Func<WordPieceTokenizer, IReadOnlyList<string>, in
             var pieces = new List<long> { tokenizer.ClsId };
             var all = tokenizer.Encode(texts[row]);
             int keep = maxLength - 2, head = keep / 4;
-            pieces.AddRange((all.Length <= keep ? all : all.Take(head).Concat(all.Skip(all.Length - (keep - head)))).Select(id => (long)id));
+            pieces.AddRange((all.Length <= keep ? all : truncate is not null ? truncate(all, keep) : all.Take(head).Concat(all.Skip(all.Length - (keep - head)))).Select(id => (long)id));
             pieces.Add(tokenizer.SepId);
             for (int i = 0; i < maxLength; i++)
             {

@@ -55,6 +55,10 @@ sealed class MaskTokensCheck(Func<Tensor, WordPieceTokenizer, double, (Tensor In
             Expect.That(labels is not null, "MaskTokens did not run (see the first part).");
             double maskable = special.logical_not().sum().item<long>();
             double rate = labels!.ne(-100).sum().item<long>() / maskable;
+            long specialPicked = labels.ne(-100).logical_and(special).sum().item<long>();
+            if (specialPicked > 0 && Math.Abs(rate - probability) > 0.01)
+                Expect.Fail($"{call}: {rate:P1} of the ordinary tokens' count were picked, expected {probability:P0}: {specialPicked} special tokens "
+                            + "([PAD], [CLS], [SEP], [UNK]) were picked too. Exclude tokenizer.SpecialIds before drawing.");
             Expect.Close(rate, probability, $"{call}: fraction of the ordinary tokens picked", 0.01,
                 hint: "Pick every non-special token independently with the given probability (torch.rand(ids.shape) < probability), and only those.");
         });
@@ -69,6 +73,11 @@ sealed class MaskTokensCheck(Func<Tensor, WordPieceTokenizer, double, (Tensor In
             double kept = inputs.eq(ids).logical_and(picked).sum().item<long>() / n;
             double other = 1 - masked - kept;
             string split = $"of the picked tokens {masked:P1} became [MASK], {other:P1} another token, {kept:P1} stayed";
+            if (masked > 0.97)
+                Expect.Fail($"{call}: {split}: every picked token became [MASK]. BERT replaces 80 % of them by [MASK], 10 % by a random id "
+                            + "and keeps 10 %, so the model cannot tell from [MASK] alone which tokens to predict.");
+            if (kept > 0.97)
+                Expect.Fail($"{call}: {split}: no picked token was changed in Inputs (only the labels were set); 80 % must become [MASK], 10 % a random id.");
             Expect.That(Math.Abs(masked - 0.8) < 0.02 && Math.Abs(other - 0.1) < 0.02 && Math.Abs(kept - 0.1) < 0.02,
                 $"{call}: {split}; expected 80 %, 10 % and 10 % (±2 %). Draw one uniform number per picked token: below 0.8 → [MASK], 0.8–0.9 → a random id, above 0.9 → unchanged.");
         });

@@ -39,7 +39,7 @@ sealed class ClassifierForwardCheck : QuestionCheck
             var changed = torch.where(mask.eq(1), ids, torch.randint(5, 200, ids.shape, dtype: ScalarType.Int64));
             Expect.Close(model.call(changed, mask), logits!, $"{call}, with random ids at the padded positions: the logits",
                 atol: 1e-5, rtol: 1e-4,
-                hint: "The padded positions' hidden states depend on their ids: the pooled mean must weight them by the mask (0), "
+                hint: Mistake(model, ids, mask, logits!) ?? "The padded positions' hidden states depend on their ids: the pooled mean must weight them by the mask (0), "
                       + "i.e. sum(h·m)/sum(m) over t, not mean(h) over all positions.");
         });
 
@@ -50,7 +50,40 @@ sealed class ClassifierForwardCheck : QuestionCheck
             var alone = model.call(ids.narrow(0, row, 1).narrow(1, 0, lengths[row]), mask.narrow(0, row, 1).narrow(1, 0, lengths[row]));
             Expect.Close(alone, logits!.narrow(0, row, 1), $"row {row} (length {lengths[row]}) alone, without padding, against the padded batch: the logits",
                 atol: 1e-5, rtol: 1e-4,
-                hint: "Divide by the number of real tokens of each row (mask.sum over t), not by the padded length T.");
+                hint: Mistake(model, ids, mask, logits!) ?? "Divide by the number of real tokens of each row (mask.sum over t), not by the padded length T.");
         });
+    }
+
+    /// <summary>
+    /// The typical wrong poolings (each a mutation of the solution), computed with the student's own encoder and linear head
+    /// on the same batch (eval mode, so dropout is the identity): the message of the one whose logits the student's match, or null.
+    /// </summary>
+    private static string? Mistake(nn.Module<Tensor, Tensor, Tensor> model, Tensor ids, Tensor mask, Tensor logits)
+    {
+        using var scope = torch.NewDisposeScope();
+        var encoder = model.modules().OfType<Bert>().FirstOrDefault();
+        var head = model.modules().OfType<TorchSharp.Modules.Linear>().LastOrDefault(l => l.weight.shape[0] == logits.shape[^1]);
+        if (encoder is null || head is null || head.weight.shape[1] != encoder.Config.Hidden) return null;
+        var w = mask.to(ScalarType.Float32).unsqueeze(-1);                                   // [B, T, 1]
+        Tensor Masked(Tensor h) => (h * w).sum(1) / w.sum(1).clamp_min(1);
+        var withMask = encoder.call(ids, mask);
+        var noMask = encoder.call(ids, torch.ones_like(mask));
+        const string NoMask = "the encoder was called without the attention mask, so every token also attends to the [PAD] positions: pass the mask, Encoder.call(ids, mask).";
+        var candidates = new (string Message, Tensor Logits)[]
+        {
+            ("the pooled mean includes the [PAD] positions (a plain mean over all T positions): weight the hidden states by the mask, sum(h·m)/sum(m) over t.",
+             head.call(withMask.mean([1]))),
+            ("the masked sum is divided by the padded length T, not by the number of real tokens of each row (mask.sum over t).",
+             head.call((withMask * w).sum(1) / ids.shape[1])),
+            (NoMask, head.call(Masked(noMask))),
+            (NoMask, head.call(noMask.mean([1]))),
+            ("the output is the head applied to the last position, which is [PAD] in a padded row: pool the real tokens (the mean over the mask).",
+             head.call(withMask.select(1, -1))),
+        };
+        if (torch.allclose(logits, head.call(Masked(withMask)), rtol: 1e-4, atol: 1e-5)) return null;
+        foreach (var (message, candidate) in candidates)
+            if (candidate.shape.SequenceEqual(logits.shape) && torch.allclose(logits, candidate, rtol: 1e-4, atol: 1e-5))
+                return "Your logits are those of a classifier where " + message;
+        return null;
     }
 }

@@ -19,7 +19,7 @@ sealed class LearningRateCheck(Func<int, int, int, double, double> LearningRate)
             foreach (int step in Enumerable.Range(0, warmup + 1))
                 Expect.Close(LearningRate(step, total, warmup, peak), Reference(step, total, warmup, peak),
                     $"LearningRate({step}, {total}, {warmup}, {peak:E2})", Math.Abs(peak) * 1e-9,
-                    hint: "During the warm-up (step < warmupSteps) the rate is peak · step / warmupSteps: 0 at step 0, peak at step warmupSteps. Mind integer division.");
+                    hint: Mistake(LearningRate(step, total, warmup, peak), step, total, warmup, peak) ?? "During the warm-up (step < warmupSteps) the rate is peak · step / warmupSteps: 0 at step 0, peak at step warmupSteps. Mind integer division.");
         });
 
         grade.Part("the linear decay (and no warm-up)", 1, () =>
@@ -27,11 +27,25 @@ sealed class LearningRateCheck(Func<int, int, int, double, double> LearningRate)
             foreach (int step in Enumerable.Range(warmup, total - warmup))
                 Expect.Close(LearningRate(step, total, warmup, peak), Reference(step, total, warmup, peak),
                     $"LearningRate({step}, {total}, {warmup}, {peak:E2})", Math.Abs(peak) * 1e-9,
-                    hint: "After the warm-up the rate is peak · (totalSteps − step) / (totalSteps − warmupSteps): peak at step warmupSteps, falling to peak / (totalSteps − warmupSteps) at the last step.");
+                    hint: Mistake(LearningRate(step, total, warmup, peak), step, total, warmup, peak) ?? "After the warm-up the rate is peak · (totalSteps − step) / (totalSteps − warmupSteps): peak at step warmupSteps, falling to peak / (totalSteps − warmupSteps) at the last step.");
             foreach (int step in new[] { 0, 1, total / 2, total - 1 })
                 Expect.Close(LearningRate(step, total, 0, peak), Reference(step, total, 0, peak),
                     $"LearningRate({step}, {total}, warmupSteps: 0, {peak:E2})", Math.Abs(peak) * 1e-9,
                     hint: "With warmupSteps = 0 there is no warm-up: step 0 already has the peak rate (and no division by zero).");
         });
+    }
+
+    /// <summary>The typical wrong schedules (each a mutation of the solution): the message of the one the student's rate matches, or null.</summary>
+    private static string? Mistake(double actual, int step, int total, int warmup, double peak)
+    {
+        double tolerance = Math.Abs(peak) * 1e-9, decay = peak * Math.Max(0.0, (total - step) / (double)Math.Max(1, total - warmup));
+        bool Is(double value) => Math.Abs(actual - value) <= tolerance && Math.Abs(actual - Reference(step, total, warmup, peak)) > tolerance;
+        if (step < warmup && Is(decay))
+            return "There is no warm-up: during the first warmupSteps steps the rate must rise linearly from 0 (peak · step / warmupSteps), not start at the peak.";
+        if (step < warmup && Is(peak * (step / warmup)))
+            return "The warm-up rate stays 0 until its last step: step / warmupSteps is an integer division; compute peak * step / warmupSteps.";
+        if (step >= warmup && total > 0 && Is(peak * Math.Max(0.0, (total - step) / (double)total)))
+            return "The decay divides by totalSteps: it must divide by totalSteps − warmupSteps, so the rate is exactly the peak when the warm-up ends.";
+        return null;
     }
 }

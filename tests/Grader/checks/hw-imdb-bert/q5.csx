@@ -53,6 +53,10 @@ sealed class FineTunedClassifierCheck(nn.Module<Tensor, Tensor, Tensor>? classif
             string reached = $"accuracy {accuracy:P1} on {pick.Length} held-out test reviews (measured by the grader; {predictedPositive} predicted positive)";
             if (accuracy >= full) return (1.0, $"{reached}; {bars}.");
             if (accuracy >= half) return (0.5, $"{reached}: below the full bar; {bars}. Check the schedule (warm-up, decay) and the learning rate.");
+            if (accuracy <= 1 - half)
+                return (0.0, $"{reached}: below both bars, and further below chance (50 %) than sampling explains: the classifier predicts the "
+                    + $"OPPOSITE class — the labels are swapped somewhere between the data and the loss (0 is negative, 1 positive; "
+                    + $"cross_entropy(logits, labels) with the labels as they are). {bars}.");
             return (0.0, $"{reached}: below both bars; {bars}. "
                 + (predictedPositive is < 50 or > 950 ? "The model predicts (almost) one class only: check the loss, the labels and the learning rate." : "Check the training loop."));
         });

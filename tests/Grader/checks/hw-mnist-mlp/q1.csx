@@ -51,9 +51,27 @@ sealed class MlpCheck : QuestionCheck
                 "cannot compare the forward pass with the reference until the layer shapes and the output shape are right.");
             using var noGrad = torch.no_grad();
             var x = X.flatten(1);
-            var h = nn.functional.relu(x.matmul(layers![0].t()) + layers[1]);
-            h = nn.functional.relu(h.matmul(layers[2].t()) + layers[3]);
-            var expected = h.matmul(layers[4].t()) + layers[5];
+            Tensor Fc(int i, Tensor input) => input.matmul(layers![2 * i].t()) + layers[2 * i + 1];
+            Tensor Forward(Func<Tensor, Tensor> after1, Func<Tensor, Tensor> after2, Func<Tensor, Tensor> after3) =>
+                after3(Fc(2, after2(Fc(1, after1(Fc(0, x))))));
+            Func<Tensor, Tensor> relu = t => nn.functional.relu(t), none = t => t;
+            var expected = Forward(relu, relu, none);
+            if (torch.allclose(yHat!, expected, rtol: 1e-4, atol: 1e-5)) return;
+            // The typical wrong forward passes, each computed from the student's own layers: a match names the mistake.
+            (string Mistake, Tensor Output)[] mutations =
+            [
+                ("there is no ReLU after fc1: apply nn.functional.relu to fc1's output", Forward(none, relu, none)),
+                ("there is no ReLU after fc2: apply nn.functional.relu to fc2's output", Forward(relu, none, none)),
+                ("there is no activation at all: without ReLU after fc1 and fc2 the three layers collapse into one linear map", Forward(none, none, none)),
+                ("there is an activation after fc3 (ReLU): return fc3's output as it is, the logits; cross_entropy applies the softmax itself", Forward(relu, relu, relu)),
+                ("there is a softmax after fc3: return the raw logits; cross_entropy applies the (log-)softmax itself", Forward(relu, relu, t => nn.functional.softmax(t, 1))),
+                ("there is a log_softmax after fc3: return the raw logits; cross_entropy applies it itself", Forward(relu, relu, t => nn.functional.log_softmax(t, 1))),
+                ("the activation is a sigmoid: this network uses ReLU after fc1 and fc2", Forward(t => torch.sigmoid(t), t => torch.sigmoid(t), none)),
+                ("the activation is tanh: this network uses ReLU after fc1 and fc2", Forward(t => torch.tanh(t), t => torch.tanh(t), none)),
+            ];
+            foreach (var (mistake, output) in mutations)
+                if (output.shape.SequenceEqual(yHat!.shape) && torch.allclose(yHat!, output, rtol: 1e-4, atol: 1e-5))
+                    Expect.Fail($"wrong forward pass: {mistake}. (Your logits match that network's exactly.)");
             Expect.Close(yHat!, expected, "logits", atol: 1e-5, rtol: 1e-4,
                 hint: "The forward pass should be fc3(relu(fc2(relu(fc1(x.flatten(1)))))): ReLU after fc1 and fc2, no activation after fc3.");
         });

@@ -36,6 +36,18 @@ sealed class TrainWithAdamCheck(Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, 
             expected.Add(loss.item<float>());
         }
 
+        // The typical wrong loop: gradients never cleared, so every backward pass adds to the last one's.
+        var accumulatingNet = Net();
+        var accumulatingAdam = torch.optim.Adam(accumulatingNet.parameters(), lr);
+        var accumulated = new List<double>();
+        for (int t = 0; t < steps; t++)
+        {
+            var loss = nn.functional.cross_entropy(accumulatingNet.call(X), y);
+            loss.backward();
+            accumulatingAdam.step();
+            accumulated.Add(loss.item<float>());
+        }
+
         var studentNet = Net();
         List<double>? losses = null;
         grade.Part("one loss per step, the first before any update", 1, () =>
@@ -50,6 +62,10 @@ sealed class TrainWithAdamCheck(Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, 
         grade.Part("losses match torch.optim.Adam", 1, () =>
         {
             Expect.That(losses is not null && losses.Count == steps, "cannot compare the losses until one loss per step is returned.");
+            bool Matches(List<double> reference) => Enumerable.Range(0, steps).All(t => Math.Abs(losses![t] - reference[t]) <= 1e-4 + 1e-3 * Math.Abs(reference[t]));
+            if (!Matches(expected) && Matches(accumulated))
+                Expect.Fail($"{call}: your losses are those of a loop that never clears the gradients, so each backward pass adds to "
+                            + "the previous ones: call net.zero_grad() (or zero every p.grad) before loss.backward() at every step.");
             for (int t = 0; t < steps; t++)
                 Expect.Close(losses![t], expected[t], $"{call}: the loss of step {t + 1}", 1e-4 + 1e-3 * Math.Abs(expected[t]),
                     "Use your AdamStep with β₁ = 0.9, β₂ = 0.999, ε = 1e-8, t counting from 1; clear the gradients before every backward pass.");
@@ -74,6 +90,21 @@ sealed class TrainWithAdamCheck(Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, 
                 total += difference.numel();
                 worst = Math.Max(worst, difference.max().item<float>());
                 Expect.That(mine[i].shape.SequenceEqual(theirs[i].shape), $"parameter {i} after {call} changed shape.");
+            }
+            if (!(outside <= 0.2 * total && worst <= 3 * lr))
+            {
+                // the same rule against the loop that never clears the gradients
+                var accumulatedWeights = accumulatingNet.parameters().ToArray();
+                long near = 0;
+                for (int i = 0; i < mine.Length && mine[i].shape.SequenceEqual(accumulatedWeights[i].shape); i++)
+                {
+                    using var difference = (mine[i].detach() - accumulatedWeights[i].detach()).abs();
+                    using var limit = accumulatedWeights[i].detach().abs() * 1e-3 + 1e-4;
+                    near += difference.le(limit).sum().item<long>();
+                }
+                if (near >= 0.8 * total)
+                    Expect.Fail($"after {call}, your weights are those of a loop that never clears the gradients, so each backward pass adds "
+                                + "to the previous ones: call net.zero_grad() (or zero every p.grad) before loss.backward() at every step.");
             }
             Expect.That(outside <= 0.2 * total && worst <= 3 * lr,
                 $"after {call}, {outside} of {total} weights differ from torch.optim.Adam's (largest difference {worst:G3}; "
