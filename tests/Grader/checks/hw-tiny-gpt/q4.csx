@@ -12,8 +12,12 @@ using static TorchSharp.torch;
 [Question("hw-tiny-gpt.q4", Points = 4)]
 sealed class RlhfCheck(Func<Tensor, Tensor, Tensor, double, Tensor> ReinforceKlLoss, Gpt? policy, Gpt? gpt) : QuestionCheck
 {
-    /// <summary>Least rise of the vowel share (policy − reference) and largest KL estimate (nats per 24 characters).</summary>
-    public static (double Rise, double Kl) Bars(bool quick) => quick ? (0.08, 15.0) : (0.15, 15.0);
+    /// <summary>
+    /// Least rise of the vowel share (policy − reference) and largest KL estimate (nats per 24 characters). The solution
+    /// (β = 0.3) ends near +0.15 with KL ≈ 6.6 in both modes (the notebook's last 10 steps); without the penalty (β = 0) the KL
+    /// reached 43 (quick) and 118 (full), with β = 0.2 it reached 11.6 (quick) and 14.4 (full).
+    /// </summary>
+    public static (double Rise, double Kl) Bars(bool quick) => quick ? (0.08, 12.0) : (0.10, 12.0);
 
     public override void Run(Grade grade)
     {
@@ -45,7 +49,9 @@ sealed class RlhfCheck(Func<Tensor, Tensor, Tensor, double, Tensor> ReinforceKlL
                 + "and answers with above-average R get a negative gradient (their probability rises as the loss falls).");
         });
 
-        Tensor? policyShare = null, referenceShare = null, kl = null;
+        // Plain numbers, not tensors: each part runs in its own dispose scope, so a tensor kept from the first part that
+        // measures would be freed before the second one reads it.
+        double? policyShare = null, referenceShare = null, kl = null;
         void Measure()
         {
             if (kl is not null) return;
@@ -71,27 +77,27 @@ sealed class RlhfCheck(Func<Tensor, Tensor, Tensor, double, Tensor> ReinforceKlL
             using var noGrad = torch.no_grad();
             var fromPolicy = Sample(policy, new Generator((ulong)grade.Seed + 1));
             var fromReference = Sample(gpt, new Generator((ulong)grade.Seed + 2));
-            policyShare = torch.isin(fromPolicy.narrow(1, 1, length), vowels).to(ScalarType.Float32).mean();
-            referenceShare = torch.isin(fromReference.narrow(1, 1, length), vowels).to(ScalarType.Float32).mean();
-            kl = (LogProbability(policy, fromPolicy) - LogProbability(gpt, fromPolicy)).mean();
+            policyShare = torch.isin(fromPolicy.narrow(1, 1, length), vowels).to(ScalarType.Float32).mean().item<float>();
+            referenceShare = torch.isin(fromReference.narrow(1, 1, length), vowels).to(ScalarType.Float32).mean().item<float>();
+            kl = (LogProbability(policy, fromPolicy) - LogProbability(gpt, fromPolicy)).mean().item<float>();
         }
 
         grade.Part("the fine-tuned policy writes more vowels", 1, () =>
         {
             Measure();
-            double rise = policyShare!.item<float>() - referenceShare!.item<float>();
+            double rise = policyShare!.Value - referenceShare!.Value;
             var (least, _) = Bars(grade.Quick);
             Expect.That(rise >= least,
-                $"vowel share of 256 answers sampled by the grader: policy {policyShare.item<float>():P1}, gpt {referenceShare.item<float>():P1} "
+                $"vowel share of 256 answers sampled by the grader: policy {policyShare:P1}, gpt {referenceShare:P1} "
                 + $"(rise {rise:+0.000;-0.000}); required a rise of ≥ {least:F2}{(grade.Quick ? " (quick mode)" : "")}. "
                 + "Check the sign of the loss and that the optimizer updates `policy`.");
-            return (1.0, $"vowel share {referenceShare.item<float>():P1} → {policyShare.item<float>():P1} (rise {rise:F3} ≥ {least:F2}).");
+            return (1.0, $"vowel share {referenceShare:P1} → {policyShare:P1} (rise {rise:F3} ≥ {least:F2}).");
         });
 
         grade.Part("KL to the reference stays bounded", 1, () =>
         {
             Measure();
-            double value = kl!.item<float>();
+            double value = kl!.Value;
             var (_, most) = Bars(grade.Quick);
             Expect.That(value <= most,
                 $"estimated KL(policy ‖ gpt) = {value:F2} nats per 24-character answer (256 samples, measured by the grader); required ≤ {most:F1}. "
