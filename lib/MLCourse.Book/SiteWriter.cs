@@ -32,8 +32,11 @@ public sealed record SiteOptions
 /// </summary>
 public static partial class SiteWriter
 {
+    // Markdig's advanced extensions without generic attributes, whose "{…}" would eat LaTeX such as x_{t-1}.
     private static readonly MarkdownPipeline markdown = new MarkdownPipelineBuilder()
-        .UseAdvancedExtensions()   // tables, math ($…$ and $$…$$ kept for KaTeX), auto-identifiers on headings, …
+        .UseMathematics()          // $…$ and $$…$$ kept, in .math elements, for KaTeX
+        .UseAutoIdentifiers(Markdig.Extensions.AutoIdentifiers.AutoIdentifierOptions.GitHub)
+        .UsePipeTables().UseGridTables().UseEmphasisExtras().UseListExtras().UseTaskLists().UseAutoLinks().UseFootnotes()
         .Build();
 
     /// <summary>Files the site copies from the npm packages (relative to node_modules → relative to the site's assets/).</summary>
@@ -118,7 +121,7 @@ public static partial class SiteWriter
             {
                 case CellKind.Markdown:
                 {
-                    var document = Markdown.Parse(cell.Source, markdown);
+                    var document = Markdown.Parse(JoinMathLines(cell.Source), markdown);
                     foreach (var heading in document.Descendants<HeadingBlock>())
                     {
                         string id = heading.GetAttributes().Id ?? "";
@@ -274,6 +277,26 @@ public static partial class SiteWriter
             </html>
             """;
     }
+
+    /// <summary>
+    /// Markdig's inline math does not span lines: a <c>$$…$$</c> written over several lines of a paragraph (as Jupyter's
+    /// MathJax accepts) is joined into one line, outside fenced code.
+    /// </summary>
+    internal static string JoinMathLines(string source)
+    {
+        if (!source.Contains("$$", StringComparison.Ordinal)) return source;
+        var parts = Fence().Split(source);
+        for (int i = 0; i < parts.Length; i++)
+            if (!parts[i].StartsWith("```", StringComparison.Ordinal))
+                parts[i] = DisplayMath().Replace(parts[i], m => m.Value.Contains('\n') ? m.Value.Replace("\r\n", " ").Replace('\n', ' ') : m.Value);
+        return string.Concat(parts);
+    }
+
+    [GeneratedRegex(@"(```[\s\S]*?```)")]
+    private static partial Regex Fence();
+
+    [GeneratedRegex(@"\$\$(?!\s*\n\s*\$\$)[^$]+?\$\$")]
+    private static partial Regex DisplayMath();
 
     /// <summary>"chapter 12" in prose (outside links and code) becomes a link to chapter 12's page.</summary>
     internal static string LinkChapterMentions(string html, IReadOnlyList<BookPage> pages)

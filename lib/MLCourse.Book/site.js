@@ -6,7 +6,8 @@
   // text/latex outputs are <div class="output math">$$…$$</div>.
   document.querySelectorAll('.math').forEach(function (el) {
     var tex = el.textContent.trim();
-    var display = el.tagName === 'DIV';
+    // $$…$$ alone in its paragraph is display math (Markdig keeps it inline when it is not on lines of its own).
+    var display = el.tagName === 'DIV' || (el.parentElement && el.parentElement.tagName === 'P' && el.parentElement.textContent.trim() === tex);
     var m = /^\\\(([\s\S]*)\\\)$/.exec(tex) || /^\$([^$][\s\S]*[^$]|[^$])\$$/.exec(tex);
     var d = /^\\\[([\s\S]*)\\\]$/.exec(tex) || /^\$\$([\s\S]*)\$\$$/.exec(tex);
     if (d) { tex = d[1]; display = true; } else if (m) { tex = m[1]; }
