@@ -52,7 +52,8 @@ internal static class BookCommand
                 sources = sources.Where(s => names.Contains(Path.GetFileNameWithoutExtension(s.Path))).ToList();
             }
 
-            string device = Environment.GetEnvironmentVariable("MLCOURSE_DEVICE") is { Length: > 0 } d ? d : MLCourse.Course.Device.type.ToString().ToLowerInvariant();
+            // Asked only when a chapter runs (it loads libtorch): a rebuild from executed chapters stays fast.
+            var device = new Lazy<string>(() => Environment.GetEnvironmentVariable("MLCOURSE_DEVICE") is { Length: > 0 } d ? d : MLCourse.Course.Device.type.ToString().ToLowerInvariant());
             var options = new RunOptions { Quick = isQuick, CellTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout)) };
             var pages = new List<BookPage>();
             int failed = 0, ran = 0;
@@ -89,7 +90,7 @@ internal static class BookCommand
                     failed++;
                     continue;
                 }
-                var done = new ExecutionStamp(DateTimeOffset.UtcNow, mode, device, sha);
+                var done = new ExecutionStamp(DateTimeOffset.UtcNow, mode, device.Value, sha);
                 done.WriteTo(notebook);
                 Directory.CreateDirectory(cache);
                 notebook.Save(copy);
