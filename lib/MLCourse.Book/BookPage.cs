@@ -18,7 +18,8 @@ public enum PageKind
 /// <param name="Mode"><c>quick</c> or <c>full</c>.</param>
 /// <param name="Device">The device the chapters ran on (cpu, cuda).</param>
 /// <param name="SourceSha256">The SHA-256 of the source notebook that was executed (to tell a stale copy).</param>
-public sealed record ExecutionStamp(DateTimeOffset At, string Mode, string Device, string SourceSha256)
+/// <param name="Build">Which build of the library and engine ran it (<see cref="CurrentBuild"/>): a copy from another build is stale too.</param>
+public sealed record ExecutionStamp(DateTimeOffset At, string Mode, string Device, string SourceSha256, string Build = "")
 {
     /// <summary>Writes the stamp into the notebook's metadata.</summary>
     public void WriteTo(Notebook notebook)
@@ -27,7 +28,7 @@ public sealed record ExecutionStamp(DateTimeOffset At, string Mode, string Devic
         mlcourse["executed"] = new JsonObject
         {
             ["at"] = At.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
-            ["mode"] = Mode, ["device"] = Device, ["source_sha256"] = SourceSha256,
+            ["mode"] = Mode, ["device"] = Device, ["source_sha256"] = SourceSha256, ["build"] = Build,
         };
         notebook.Metadata["mlcourse"] = mlcourse;
     }
@@ -39,13 +40,21 @@ public sealed record ExecutionStamp(DateTimeOffset At, string Mode, string Devic
         try
         {
             return new ExecutionStamp(DateTimeOffset.Parse(e["at"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture),
-                                      e["mode"]!.GetValue<string>(), e["device"]!.GetValue<string>(), e["source_sha256"]?.GetValue<string>() ?? "");
+                                      e["mode"]!.GetValue<string>(), e["device"]!.GetValue<string>(), e["source_sha256"]?.GetValue<string>() ?? "",
+                                      e["build"]?.GetValue<string>() ?? "");
         }
         catch (Exception ex) when (ex is FormatException or InvalidOperationException or NullReferenceException)
         {
             return null;
         }
     }
+
+    /// <summary>
+    /// The build of the library and the engine in this process: their assemblies' module version ids (the SDK builds
+    /// deterministically, so the same sources give the same ids), shortened.
+    /// </summary>
+    public static string CurrentBuild { get; } = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+        System.Text.Encoding.UTF8.GetBytes(string.Join(",", new[] { typeof(MLCourse.Views), typeof(Notebook) }.Select(t => t.Assembly.ManifestModule.ModuleVersionId)))))[..16];
 
     /// <summary>The SHA-256 (hex) of a file.</summary>
     public static string Sha256(string path) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));

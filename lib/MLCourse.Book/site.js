@@ -22,11 +22,16 @@
     document.querySelectorAll('pre.source code').forEach(function (el) { window.hljs.highlightElement(el); });
   }
 
+  // Each chart on its own: one that plotly.js cannot draw is reported (console.error) and the others still draw.
   document.querySelectorAll('script.plotly-figure').forEach(function (script) {
-    var figure = JSON.parse(script.textContent);
-    var layout = figure.layout || {};
-    var config = Object.assign({}, figure.config || {}, { responsive: true });
-    window.Plotly.newPlot(script.getAttribute('data-target'), figure.data || [], layout, config);
+    var target = script.getAttribute('data-target');
+    try {
+      var figure = JSON.parse(script.textContent);
+      var drawn = window.Plotly.newPlot(target, figure.data || [], figure.layout || {}, figure.config || {});
+      if (drawn && drawn.catch) drawn.catch(function (e) { console.error('chart ' + target + ': ' + e.message); });
+    } catch (e) {
+      console.error('chart ' + target + ': ' + e.message);
+    }
   });
 
   var input = document.getElementById('search');

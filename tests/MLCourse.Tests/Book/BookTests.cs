@@ -105,7 +105,8 @@ public sealed class BookTests : IDisposable
     public void Execution_stamps_round_trip_through_the_notebook_metadata()
     {
         var notebook = new Notebook();
-        var stamp = new ExecutionStamp(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero), "full", "cuda", "0a1b");
+        var stamp = new ExecutionStamp(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero), "full", "cuda", "0a1b", ExecutionStamp.CurrentBuild);
+        Assert.Equal(16, ExecutionStamp.CurrentBuild.Length);
         stamp.WriteTo(notebook);
         string path = Path.Combine(folder, "n.ipynb");
         notebook.Save(path);
