@@ -18,7 +18,7 @@ public enum PageKind
 /// <param name="Mode"><c>quick</c> or <c>full</c>.</param>
 /// <param name="Device">The device the chapters ran on (cpu, cuda).</param>
 /// <param name="SourceSha256">The SHA-256 of the source notebook that was executed (to tell a stale copy).</param>
-/// <param name="Build">Which build of the library and engine ran it (<see cref="CurrentBuild"/>): a copy from another build is stale too.</param>
+/// <param name="Build">Which sources of the library and engine ran it (<see cref="LibraryKey"/>): a copy from other sources is stale too.</param>
 public sealed record ExecutionStamp(DateTimeOffset At, string Mode, string Device, string SourceSha256, string Build = "")
 {
     /// <summary>Writes the stamp into the notebook's metadata.</summary>
@@ -50,11 +50,30 @@ public sealed record ExecutionStamp(DateTimeOffset At, string Mode, string Devic
     }
 
     /// <summary>
-    /// The build of the library and the engine in this process: their assemblies' module version ids (the SDK builds
-    /// deterministically, so the same sources give the same ids), shortened.
+    /// Which sources of the library and the engine a chapter ran with: the SHA-256 (first 16 hex digits) of every .cs,
+    /// .csproj and .targets file under lib/MLCourse and lib/MLCourse.Notebooks, with Directory.Packages.props. An
+    /// executed chapter is stale when they change, as when its notebook does.
     /// </summary>
-    public static string CurrentBuild { get; } = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
-        System.Text.Encoding.UTF8.GetBytes(string.Join(",", new[] { typeof(MLCourse.Views), typeof(Notebook) }.Select(t => t.Assembly.ManifestModule.ModuleVersionId)))))[..16];
+    public static string LibraryKey(string repoRoot)
+    {
+        var files = new[] { "lib/MLCourse", "lib/MLCourse.Notebooks" }
+            .Select(folder => Path.Combine(repoRoot, folder))
+            .Where(Directory.Exists)
+            .SelectMany(folder => Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories))
+            .Where(f => f.EndsWith(".cs", StringComparison.Ordinal) || f.EndsWith(".csproj", StringComparison.Ordinal) || f.EndsWith(".targets", StringComparison.Ordinal))
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}"))
+            .Append(Path.Combine(repoRoot, "Directory.Packages.props"))
+            .Where(File.Exists)
+            .Select(f => Path.GetRelativePath(repoRoot, f).Replace('\\', '/'))
+            .Order(StringComparer.Ordinal);
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var file in files)
+        {
+            sha.AppendData(System.Text.Encoding.UTF8.GetBytes(file + "\n"));
+            sha.AppendData(File.ReadAllBytes(Path.Combine(repoRoot, file)));
+        }
+        return Convert.ToHexStringLower(sha.GetHashAndReset())[..16];
+    }
 
     /// <summary>The SHA-256 (hex) of a file.</summary>
     public static string Sha256(string path) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));

@@ -13,7 +13,7 @@ internal static class BookCommand
         var only = new Argument<string[]>("notebooks") { Description = "Only these chapters/homework (names or paths); default: every one in docs/course-map.md's order.", Arity = ArgumentArity.ZeroOrMore };
         var quick = new Option<bool>("--quick") { Description = "Execute the chapters in quick mode (seconds each) instead of full mode." };
         var output = new Option<string>("--output", "-o") { Description = "The folder the site is written to (replaced).", Required = true };
-        var executed = new Option<string?>("--executed") { Description = "Where executed chapters are kept and reused while their source and the library's build are unchanged (default artifacts/book/executed-quick|full)." };
+        var executed = new Option<string?>("--executed") { Description = "Where executed chapters are kept and reused while their source and the library's sources are unchanged (default artifacts/book/executed-quick|full)." };
         var noExecute = new Option<bool>("--no-execute") { Description = "Build only from already-executed chapters (an error when one is missing or stale)." };
         var timeout = new Option<int>("--timeout") { Description = "Per-cell timeout in seconds.", DefaultValueFactory = _ => 600 };
         var command = new Command("book", "Build the workbook's static site: executed chapters and homework exercises, in lecture order, with search, math and charts.")
@@ -54,6 +54,7 @@ internal static class BookCommand
 
             // Asked only when a chapter runs (it loads libtorch): a rebuild from executed chapters stays fast.
             var device = new Lazy<string>(() => Environment.GetEnvironmentVariable("MLCOURSE_DEVICE") is { Length: > 0 } d ? d : MLCourse.Course.Device.type.ToString().ToLowerInvariant());
+            string library = ExecutionStamp.LibraryKey(root);
             var options = new RunOptions { Quick = isQuick, CellTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout)) };
             var pages = new List<BookPage>();
             int failed = 0, ran = 0;
@@ -70,14 +71,14 @@ internal static class BookCommand
                 string sha = ExecutionStamp.Sha256(path);
                 string copy = Path.Combine(cache, slug + ".ipynb");
                 if (File.Exists(copy) && NotebookFiles.Load(copy) is var cached && ExecutionStamp.ReadFrom(cached) is { } stamp && stamp.SourceSha256 == sha && stamp.Mode == mode
-                    && stamp.Build == ExecutionStamp.CurrentBuild)
+                    && stamp.Build == library)
                 {
                     pages.Add(new BookPage(slug, kind, cached, stamp));
                     continue;
                 }
                 if (parse.GetValue(noExecute))
                 {
-                    Console.Error.WriteLine($"✗ {slug}: no executed copy of the current source and build in {cache} (run without --no-execute).");
+                    Console.Error.WriteLine($"✗ {slug}: no executed copy of the current notebook and library in {cache} (run without --no-execute).");
                     failed++;
                     continue;
                 }
@@ -91,7 +92,7 @@ internal static class BookCommand
                     failed++;
                     continue;
                 }
-                var done = new ExecutionStamp(DateTimeOffset.UtcNow, mode, device.Value, sha, ExecutionStamp.CurrentBuild);
+                var done = new ExecutionStamp(DateTimeOffset.UtcNow, mode, device.Value, sha, library);
                 done.WriteTo(notebook);
                 Directory.CreateDirectory(cache);
                 notebook.Save(copy);

@@ -132,10 +132,9 @@ public sealed class BookBrowserTests : IClassFixture<BookBrowserTests.Site>
                 string shot = Environment.GetEnvironmentVariable("MLCOURSE_BOOK_SCREENSHOT") is { Length: > 0 } s ? s : Path.Combine(Repo.Root, "artifacts", "book", "ch13.png");
                 Directory.CreateDirectory(Path.GetDirectoryName(shot)!);
                 await page.ScreenshotAsync(shot, new ScreenshotOptions { FullPage = true });
-                // And one screen around the first chart, where formulas and a drawn chart are side by side.
-                double top = await page.EvaluateExpressionAsync<double>("Math.max(0, document.querySelector('.output.chart').getBoundingClientRect().top + window.scrollY - 500)");
-                await page.ScreenshotAsync(Path.ChangeExtension(shot, null) + "-screen.png",
-                                           new ScreenshotOptions { Clip = new PuppeteerSharp.Media.Clip { X = 0, Y = (decimal)top, Width = 1400, Height = 1000 }, CaptureBeyondViewport = true });
+                // And one screen (sidebar and TOC included) scrolled to the first chart, with formulas above it.
+                await page.EvaluateExpressionAsync("window.scrollTo(0, Math.max(0, document.querySelector('.output.chart').getBoundingClientRect().top + window.scrollY - 480))");
+                await page.ScreenshotAsync(Path.ChangeExtension(shot, null) + "-screen.png");
             }
             await page.CloseAsync();
         }

@@ -105,8 +105,10 @@ public sealed class BookTests : IDisposable
     public void Execution_stamps_round_trip_through_the_notebook_metadata()
     {
         var notebook = new Notebook();
-        var stamp = new ExecutionStamp(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero), "full", "cuda", "0a1b", ExecutionStamp.CurrentBuild);
-        Assert.Equal(16, ExecutionStamp.CurrentBuild.Length);
+        var stamp = new ExecutionStamp(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero), "full", "cuda", "0a1b", ExecutionStamp.LibraryKey(Repo.Root));
+        Assert.Equal(16, stamp.Build.Length);
+        Assert.Equal(stamp.Build, ExecutionStamp.LibraryKey(Repo.Root));                 // the same sources, the same key
+        Assert.NotEqual(stamp.Build, ExecutionStamp.LibraryKey(folder));
         stamp.WriteTo(notebook);
         string path = Path.Combine(folder, "n.ipynb");
         notebook.Save(path);
