@@ -15,6 +15,7 @@ var root = new RootCommand("mlcourse: the C# deep-learning workbook's command li
     ReleaseCommand.Create(),
     GradeCommand.Create(),
     GradeCommand.CreateWorker(),
+    AutograderCommand.Create(),
     BenchCommand.Create(),
     BookCommand.Create(),
 };

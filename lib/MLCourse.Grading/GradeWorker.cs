@@ -21,7 +21,12 @@ public static class GradeWorker
         string input = await new StreamReader(Console.OpenStandardInput()).ReadToEndAsync();
         var config = JsonSerializer.Deserialize<WorkerConfig>(input, WorkerChannel.Json)
                      ?? throw new InvalidOperationException("grade-worker: no configuration on standard input.");
-        var channel = new WorkerChannel(Console.OpenStandardOutput(), config.Nonce);
+        // In the sandbox the reports go to fd 3 and standard output to /dev/null: a line the notebook prints, forged or not,
+        // never reaches the grader.
+        var stream = config.ChannelOnFd3
+            ? ProcessSandbox.OpenChannel() ?? throw new InvalidOperationException("grade-worker: the sandbox's report channel (fd 3) is not open.")
+            : Console.OpenStandardOutput();
+        var channel = new WorkerChannel(stream, config.Nonce);
         return await RunAsync(config, channel);
     }
 
@@ -41,12 +46,14 @@ public static class GradeWorker
         channel.Send("ready", new { cells = notebook.Cells.Count });
 
         var skip = config.SkipCells.ToHashSet();
+        var ran = new List<string>();
         for (int i = 0; i < notebook.Cells.Count; i++)
         {
             var cell = notebook.Cells[i];
             if (cell.Kind != CellKind.Code || skip.Contains(i + 1)) continue;
             channel.Send("cell-start", new { index = i + 1 });
-            var result = await session.ExecuteAsync(cell.Source, new OutputCollector(), $"cell {i + 1}");
+            ran.Add(cell.Source);
+            var result = await session.ExecuteAsync(cell.Source, new OutputCollector(), $"cell {i + 1}", timeout: Limit(config.CellLimits.GetValueOrDefault(i + 1)));
             channel.Send("cell-end", new CellEvent(i + 1, result.Status.ToString(), result.Error?.Name,
                                                    result.Error is null ? null : result.Diagnosis, result.Elapsed.TotalSeconds));
             // A timed-out cell is skipped as a whole, even when it stopped: the grader runs the notebook again without it.
@@ -61,23 +68,28 @@ public static class GradeWorker
             // The check file continues the student's session: its class sees the student's types, and its primary
             // constructor receives the student's variables and functions of the same names (functions as typed delegates;
             // a nested class cannot reach a submission's members directly).
-            string code = check.Source + "\n"
+            // Names the submission declares at its top level (a look-alike Expect, Mnist, Tensor) must not replace the
+            // grader's: the check's names that its usings reach are written in full before it is compiled.
+            string source = CheckBinding.Rewrite(check.Source, ran, ScriptSession.DefaultImports);
+            string code = source + "\n"
                           + $"var __mlcourseGrade = global::MLCourse.Grading.CheckHost.Run(new {check.ClassName}({string.Join(", ", check.Parameters)}), "
                           + $"\"{check.Question}\", {check.Points.ToString(System.Globalization.CultureInfo.InvariantCulture)}, "
                           + $"{(config.Quick ? "true" : "false")}, {seed});\n";
-            var result = await session.ExecuteAsync(code, new OutputCollector(), $"check {check.Question}");
+            var result = await session.ExecuteAsync(code, new OutputCollector(), $"check {check.Question}", timeout: Limit(config.CheckLimits.GetValueOrDefault(check.Question)));
             if (result.Status == CellStatus.TimedOut)
             {
                 channel.Send("check-timeout", new { question = check.Question });
                 return BrokenExitCode;
             }
             if (result.Status == CellStatus.Ok && session.TryGetVariable<Grade>("__mlcourseGrade", out var grade) && grade is not null)
-                channel.Send("result", new CheckEvent(check.Question, grade.Parts.ToArray(), null, null));
+                channel.Send("result", new CheckEvent(check.Question, grade.Parts.ToArray(), null, null, result.Elapsed.TotalSeconds));
             else
-                channel.Send("result", new CheckEvent(check.Question, [], result.Diagnosis, result.Error?.Name));
+                channel.Send("result", new CheckEvent(check.Question, [], result.Diagnosis, result.Error?.Name, result.Elapsed.TotalSeconds));
         }
         channel.Send("done", new { });
         return 0;
+
+        TimeSpan? Limit(double seconds) => seconds > 0 ? TimeSpan.FromSeconds(Math.Min(seconds, config.CellTimeoutSeconds)) : null;
     }
 }
 

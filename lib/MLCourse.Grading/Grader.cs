@@ -13,11 +13,24 @@ public sealed record GradeOptions
     /// <summary>Quick mode: the worker runs with <c>MLCOURSE_QUICK=1</c> and checks use their stated lower bars.</summary>
     public bool Quick { get; init; }
 
-    /// <summary>Longest one cell (or one question's checks) may run.</summary>
+    /// <summary>
+    /// Longest one cell (or one question's checks) may run. With limits derived from the solution
+    /// (<see cref="DeriveTimeLimits"/>) this is their upper bound.
+    /// </summary>
     public TimeSpan CellTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Longest the whole grading may run, restarts included.</summary>
+    /// <summary>Longest the whole grading may run, restarts included (the upper bound of the derived total).</summary>
     public TimeSpan TotalTimeout { get; init; } = TimeSpan.FromMinutes(60);
+
+    /// <summary>
+    /// Derive each cell's, each question's and the whole grading's limit from the solution's run time stored in the
+    /// homework's <c>timing.json</c> (<see cref="TimeLimits"/>), when there is one; else <see cref="CellTimeout"/> and
+    /// <see cref="TotalTimeout"/> apply as they are.
+    /// </summary>
+    public bool DeriveTimeLimits { get; init; } = true;
+
+    /// <summary>A cell may take this many times as long as the solution's matching cell (plus <see cref="TimeLimits.Slack"/>).</summary>
+    public double TimeMultiplier { get; init; } = 5;
 
     /// <summary>
     /// Memory cap of the worker in MB: its resident set (managed heap plus TorchSharp's native tensors) is watched
@@ -61,7 +74,12 @@ public sealed class GradingException(string message) : Exception(message);
 public static class Grader
 {
     /// <summary>Grades <paramref name="notebookPath"/>. A malformed notebook gives a report with <see cref="GradeReport.Failure"/> set.</summary>
-    public static async Task<GradeReport> GradeAsync(string notebookPath, GradeOptions options, CancellationToken cancellationToken = default)
+    public static Task<GradeReport> GradeAsync(string notebookPath, GradeOptions options, CancellationToken cancellationToken = default) =>
+        GradeAsync(notebookPath, options, new Dictionary<string, double>(), cancellationToken);
+
+    /// <summary>Grades, and fills <paramref name="checkSeconds"/> with how long each question's checks ran.</summary>
+    internal static async Task<GradeReport> GradeAsync(string notebookPath, GradeOptions options, Dictionary<string, double> checkSeconds,
+                                                       CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         string path = Path.GetFullPath(notebookPath);
@@ -96,12 +114,34 @@ public static class Grader
             var zero = checks.Select(c => new QuestionResult(c.Question, c.Points, 0, ["not graded: the notebook could not be read (see the error below)."], false)).ToList();
             return new GradeReport(path, zero, new Dictionary<int, CellEvent>(), [], clock.Elapsed, 0) { Failure = failure };
         }
-        return await RunAsync(path, json, notebook, checks, CheckFiles.LoadPackages(homework, folders), options, clock, cancellationToken);
+        var timing = options.DeriveTimeLimits ? TimeLimits.Load(homework, folders, options.Quick) : null;
+        return await RunAsync(path, json, notebook, checks, CheckFiles.LoadPackages(homework, folders), options, timing, checkSeconds, clock, cancellationToken);
     }
 
     private static async Task<GradeReport> RunAsync(string path, string json, Notebook notebook, IReadOnlyList<CheckInfo> checks,
-                                                    string[] packages, GradeOptions options, Stopwatch clock, CancellationToken cancellationToken)
+                                                    string[] packages, GradeOptions options, ModeTiming? timing,
+                                                    Dictionary<string, double> checkSeconds, Stopwatch clock, CancellationToken cancellationToken)
     {
+        // Limits: derived from the solution's time where it is known, the options' fixed ones otherwise (and as ceilings).
+        var cellLimits = new Dictionary<int, double>();
+        var checkLimits = new Dictionary<string, double>();
+        var totalLimit = options.TotalTimeout;
+        double load = TimeLimits.LoadFactor();
+        if (timing is not null)
+        {
+            // A busy machine (more runnable threads than processors) runs everything slower: the limits stretch with it.
+            double multiplier = options.TimeMultiplier * load;
+            foreach (var (index, seconds) in TimeLimits.Match(notebook, timing))
+                cellLimits[index] = TimeLimits.Derive(seconds, multiplier, options.CellTimeout).TotalSeconds;
+            foreach (var check in checks)
+                checkLimits[check.Question] = TimeLimits.Derive(timing.Checks.GetValueOrDefault(check.Question), multiplier, options.CellTimeout).TotalSeconds;
+            var derived = TimeSpan.FromSeconds(multiplier * timing.Total) + TimeLimits.TotalSlack;
+            if (derived < totalLimit) totalLimit = derived;
+            options.Log?.Invoke(TimeLimits.Describe(timing, options.TimeMultiplier, load, totalLimit));
+        }
+        double CellLimit(int index) => cellLimits.TryGetValue(index, out var s) ? s : options.CellTimeout.TotalSeconds;
+        double CheckLimit(string question) => checkLimits.TryGetValue(question, out var s) ? s : options.CellTimeout.TotalSeconds;
+
         var cells = new SortedDictionary<int, CellEvent>();
         var results = new Dictionary<string, CheckEvent>();
         var settled = new Dictionary<string, string>();
@@ -113,10 +153,10 @@ public static class Grader
         string? unfinished = null;
         while (workers <= codeCells + checks.Count)
         {
-            var left = options.TotalTimeout - clock.Elapsed;
+            var left = totalLimit - clock.Elapsed;
             if (left <= TimeSpan.Zero)
             {
-                unfinished = $"grading reached its total time limit of {options.TotalTimeout.TotalSeconds:0} s";
+                unfinished = $"grading reached its total time limit of {totalLimit.TotalSeconds:0} s";
                 break;
             }
             var pending = checks.Where(c => !results.ContainsKey(c.Question) && !settled.ContainsKey(c.Question)).ToArray();
@@ -131,6 +171,8 @@ public static class Grader
                 Checks = pending.Select(c => new WorkerCheck(c.Question, c.Points, c.ClassName, c.Parameters.ToArray(), c.Source)).ToArray(),
                 Packages = packages,
                 Seed = seed,
+                CellLimits = cellLimits,
+                CheckLimits = checkLimits,
             };
             workers++;
             options.Log?.Invoke($"worker {workers}: {codeCells - skip.Count} code cells, {pending.Length} question(s)"
@@ -138,7 +180,13 @@ public static class Grader
             var run = await WorkerRun.StartAsync(config, options, left, cancellationToken);
             foreach (var e in run.CellEnds) cells[e.Index] = e;
             foreach (var r in run.Results)
-                if (pending.Any(c => c.Question == r.Question)) results.TryAdd(r.Question, r);
+                if (pending.Any(c => c.Question == r.Question) && results.TryAdd(r.Question, r)) checkSeconds[r.Question] = r.Seconds;
+            foreach (string forged in run.Forged)
+            {
+                results.Remove(forged);
+                settled[forged] = "0 points: this question was reported more than once: the notebook's code wrote to the grader's report channel.";
+            }
+            foreach (var note in run.SandboxNotes.Where(n => !notes.Contains("sandbox: " + n))) notes.Add("sandbox: " + note);
             if (run.Done) break;
             if (!run.Ready)
             {
@@ -152,7 +200,7 @@ public static class Grader
                 : $"crashed the worker process (exit code {run.ExitCode}{Hint(run.StderrTail)})";
             if (run.TimedOutCheck is { } slowQuestion)
             {
-                settled[slowQuestion] = $"0 points: checking your code took longer than the {options.CellTimeout.TotalSeconds:0} s limit "
+                settled[slowQuestion] = $"0 points: checking your code took longer than the {CheckLimit(slowQuestion):0} s limit "
                                         + "(an endless loop in a function the check calls?).";
                 continue;
             }
@@ -167,7 +215,7 @@ public static class Grader
                 skip.Add(bad);
                 string status = run.MemoryKilled ? "MemoryLimit" : run.TimeKilled ? "TimedOut" : run.RunningCell is null ? "TimedOut" : "Crashed";
                 string message = run.RunningCell is null
-                    ? $"ran longer than the {options.CellTimeout.TotalSeconds:0} s cell limit (an endless loop?)"
+                    ? $"ran longer than the {CellLimit(bad):0} s cell limit (an endless loop?)"
                     : why;
                 cells[bad] = new CellEvent(bad, status, status, message, cells.GetValueOrDefault(bad)?.Seconds ?? 0);
                 if (run.TimeKilled) { unfinished = $"cell {bad} {message}"; break; }
@@ -178,6 +226,14 @@ public static class Grader
             break;
         }
         if (unfinished is not null) notes.Add(unfinished + ".");
+        double own = cells.Values.Sum(c => c.Seconds) + results.Values.Sum(r => r.Seconds);
+        notes.Add(FormattableString.Invariant(
+                      $"time: the notebook's cells and checks ran {own:0.0} s; grading took {clock.Elapsed.TotalSeconds:0.0} s ")
+                  + FormattableString.Invariant($"(overhead {clock.Elapsed.TotalSeconds - own:0.0} s: worker starts, compilation, restarts)")
+                  + (timing is null
+                      ? FormattableString.Invariant(
+                          $"; no timing.json for this homework and mode: fixed limits of {options.CellTimeout.TotalSeconds:0} s per cell, {totalLimit.TotalSeconds:0} s in all.")
+                      : $"; {TimeLimits.Describe(timing, options.TimeMultiplier, load, totalLimit)}."));
         var questions = checks.Select(c => Score(c, notebook, cells, results, settled, unfinished)).ToList();
         return new GradeReport(path, questions, cells, notes, clock.Elapsed, workers);
     }
@@ -262,18 +318,20 @@ public static class Grader
         public bool TimeKilled { get; private set; }
         public int? ExitCode { get; private set; }
         public string StderrTail { get; private set; } = "";
+        /// <summary>Questions reported more than once: something besides the worker wrote to the channel.</summary>
+        public HashSet<string> Forged { get; } = [];
+        public List<string> SandboxNotes { get; } = [];
 
         public static async Task<WorkerRun> StartAsync(WorkerConfig config, GradeOptions options, TimeSpan budget, CancellationToken cancellationToken)
         {
             var run = new WorkerRun();
-            var start = new WorkerCommand(options.WorkerFileName, options.WorkerArguments).StartInfo(Path.GetDirectoryName(config.NotebookPath)!);
-            start.Environment["MLCOURSE_QUICK"] = config.Quick ? "1" : "0";
-            long heapLimit = options.MemoryLimitMb * 1024 * 1024 / 4 * 3;
-            start.Environment["DOTNET_GCHeapHardLimit"] = "0x" + heapLimit.ToString("X", CultureInfo.InvariantCulture);
-            using var process = Process.Start(start) ?? throw new GradingException($"cannot start {options.WorkerFileName}.");
+            using var box = WorkerSandbox.Create(config, options);
+            foreach (var note in box.Notes) options.Log?.Invoke($"sandbox: {note}");
+            run.SandboxNotes.AddRange(box.Notes);
+            using var process = Process.Start(box.Start) ?? throw new GradingException($"cannot start {options.WorkerFileName}.");
             try
             {
-                await process.StandardInput.WriteAsync(JsonSerializer.Serialize(config, WorkerChannel.Json));
+                await process.StandardInput.WriteAsync(JsonSerializer.Serialize(config with { NotebookPath = box.NotebookPath, ChannelOnFd3 = box.ChannelOnFd3 }, WorkerChannel.Json));
                 process.StandardInput.Close();
             }
             catch (IOException) { /* the worker died at once; its exit code and stderr tell why */ }
@@ -307,7 +365,7 @@ public static class Grader
                     Kill(process);
                     break;
                 }
-                if (ResidentKb(process.Id) is long rss && rss > limitKb)
+                if (TreeResidentKb(process.Id) is long rss && rss > limitKb)
                 {
                     run.MemoryKilled = true;
                     Kill(process);
@@ -344,7 +402,9 @@ public static class Grader
                         RunningCheck = null;
                         break;
                     case "result":
-                        Results.Add(JsonSerializer.Deserialize<CheckEvent>(body, WorkerChannel.Json)!);
+                        var result = JsonSerializer.Deserialize<CheckEvent>(body, WorkerChannel.Json)!;
+                        if (Results.Any(r => r.Question == result.Question)) Forged.Add(result.Question);
+                        Results.Add(result);
                         RunningCheck = null;
                         break;
                     case "done": Done = true; break;
@@ -359,17 +419,30 @@ public static class Grader
             catch (InvalidOperationException) { /* already gone */ }
         }
 
-        /// <summary>The resident set of a process in kB (Linux /proc), or null where unknown.</summary>
-        private static long? ResidentKb(int pid)
+        /// <summary>
+        /// The resident set in kB of a process and all its descendants (Linux /proc; the worker runs under the sandbox's
+        /// wrapper processes), or null where /proc is absent: then only the rlimit caps memory (see <see cref="WorkerSandbox"/>).
+        /// </summary>
+        private static long? TreeResidentKb(int pid)
         {
-            try
+            if (!Directory.Exists("/proc/self")) return null;
+            long total = 0;
+            var stack = new Stack<int>([pid]);
+            while (stack.Count > 0)
             {
-                foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-                    if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                        return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+                int p = stack.Pop();
+                try
+                {
+                    foreach (var line in File.ReadLines($"/proc/{p}/status"))
+                        if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                            total += long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+                    foreach (string task in Directory.GetDirectories($"/proc/{p}/task"))
+                        foreach (string child in File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                            stack.Push(int.Parse(child, CultureInfo.InvariantCulture));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { }
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { }
-            return null;
+            return total;
         }
     }
 }

@@ -23,6 +23,12 @@ internal sealed record WorkerConfig
     public string[] Packages { get; init; } = [];
     /// <summary>Seed of this grading run's random inputs.</summary>
     public int Seed { get; init; }
+    /// <summary>Report on file descriptor 3 (opened by the sandbox; standard output then goes to /dev/null), not on standard output.</summary>
+    public bool ChannelOnFd3 { get; init; }
+    /// <summary>Per code cell (1-based index) limit in seconds, derived from the solution's run time; cells not listed get <see cref="CellTimeoutSeconds"/>.</summary>
+    public Dictionary<int, double> CellLimits { get; init; } = [];
+    /// <summary>Per question limit of its checks in seconds; questions not listed get <see cref="CellTimeoutSeconds"/>.</summary>
+    public Dictionary<string, double> CheckLimits { get; init; } = [];
 }
 
 /// <summary>One check as the worker gets it: the source comes from the grader, not from the disk.</summary>
@@ -37,9 +43,14 @@ internal sealed record WorkerCheck(string Question, double Points, string ClassN
 public sealed record CellEvent(int Index, string Status, string? ErrorName, string? Diagnosis, double Seconds);
 
 /// <summary>A question's outcome as the worker reports it (the grader clamps it to the question's points).</summary>
-internal sealed record CheckEvent(string Question, PartResult[] Parts, string? Error, string? ErrorName);
+/// <param name="Question">The question id.</param>
+/// <param name="Parts">Its parts as the check ran them.</param>
+/// <param name="Error">Why the check could not run (compilation error…), or null.</param>
+/// <param name="ErrorName">The error's type name, or null.</param>
+/// <param name="Seconds">How long the check ran (wall time).</param>
+internal sealed record CheckEvent(string Question, PartResult[] Parts, string? Error, string? ErrorName, double Seconds = 0);
 
-/// <summary>Tagged lines on the worker's real standard output: <c>NONCE kind {json}</c>.</summary>
+/// <summary>Tagged lines on the worker's report channel (fd 3 in the sandbox, else its real standard output): <c>NONCE kind {json}</c>.</summary>
 internal sealed class WorkerChannel(Stream stdout, string nonce)
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)

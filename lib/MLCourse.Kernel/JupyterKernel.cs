@@ -46,7 +46,6 @@ public sealed class JupyterKernel : IDisposable
     private readonly Channel<JupyterMessage> shellRequests = Channel.CreateUnbounded<JupyterMessage>(new() { SingleReader = true });
     private readonly NetMQPoller poller;
     private readonly CancellationTokenSource stopping = new();
-    private int executionCount;
     private volatile Running? running;
 
     private readonly KernelInput input;
@@ -246,7 +245,7 @@ public sealed class JupyterKernel : IDisposable
             ["evalue"] = e.Message,
             ["traceback"] = new JsonArray(JsonValue.Create(e is BadRequestException ? e.Message : e.ToString())),
         };
-        if (request.Type == "execute_request") content["execution_count"] = executionCount;
+        if (request.Type == "execute_request") content["execution_count"] = session.ExecutionCount;
         try { Reply(socket, request, request.Type[..^"_request".Length] + "_reply", content); }
         catch (Exception again) { Log($"{channel}: the error reply to {request.Type} failed too: {again.Message}"); }
     }
@@ -322,7 +321,9 @@ public sealed class JupyterKernel : IDisposable
         bool storeHistory = !silent && Flag(request, "store_history", true);
         bool stopOnError = Flag(request, "stop_on_error", true);
         bool allowStdin = Flag(request, "allow_stdin", false);
-        int count = storeHistory ? ++executionCount : executionCount;
+        // One counter, the session's (Jupyter: only executions that store history increment it; the others report its
+        // current value). Executions run one at a time, so the count the session will give is known before it runs.
+        int count = storeHistory ? session.ExecutionCount + 1 : session.ExecutionCount;
         if (!silent) Publish("execute_input", new JsonObject { ["code"] = code, ["execution_count"] = count }, request);
 
         using var sink = new KernelSink((type, content) => Publish(type, content, request), plotly, silent, count);
@@ -330,7 +331,7 @@ public sealed class JupyterKernel : IDisposable
         CellResult result;
         try
         {
-            result = await session.ExecuteAsync(code, sink, $"cell {count}").ConfigureAwait(false);
+            result = await session.ExecuteAsync(code, sink, $"cell {count}", storeHistory: storeHistory).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -380,7 +381,7 @@ public sealed class JupyterKernel : IDisposable
                 continue;
             }
             Publish("status", new JsonObject { ["execution_state"] = "busy" }, queued);
-            Reply(shell, queued, "execute_reply", new JsonObject { ["status"] = "aborted", ["execution_count"] = executionCount });
+            Reply(shell, queued, "execute_reply", new JsonObject { ["status"] = "aborted", ["execution_count"] = session.ExecutionCount });
             Publish("status", new JsonObject { ["execution_state"] = "idle" }, queued);
         }
         foreach (var message in keep) shellRequests.Writer.TryWrite(message);

@@ -40,6 +40,7 @@ public sealed record WorkerCommand(string FileName, IReadOnlyList<string> Argume
 public static class NotebookWorker
 {
     private static readonly JsonSerializerOptions json = new(JsonSerializerDefaults.Web);
+    private static int warned;
 
     private sealed record Config(string Nonce, string Path, string Json, bool Quick, double CellTimeoutSeconds,
                                  double TotalTimeoutSeconds, bool ContinueOnError);
@@ -63,7 +64,11 @@ public static class NotebookWorker
             reports[i + 1] = new CellReport(i + 1, null, null);
         }
 
-        var start = command.StartInfo(System.IO.Path.GetDirectoryName(path)!);
+        // Its own PID namespace (Linux, where unshare works): whatever the notebook starts — detached children included —
+        // dies with the worker, so nothing it left running outlives `mlcourse run`.
+        var (start, notes) = ProcessSandbox.Wrap(command.StartInfo(System.IO.Path.GetDirectoryName(path)!), new SandboxOptions());
+        if (OperatingSystem.IsLinux() && notes.Count > 0 && Interlocked.Exchange(ref warned, 1) == 0)
+            Console.Error.WriteLine($"note: {notes[0]}");
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {command.FileName}.");
         try
         {

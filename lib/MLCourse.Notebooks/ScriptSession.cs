@@ -145,7 +145,7 @@ public sealed partial class ScriptSession : IDisposable
     public static int RunawayCells => Volatile.Read(ref runaway);
 
     /// <summary>Number of cells executed so far.</summary>
-    public int ExecutionCount => executionCount;
+    public int ExecutionCount => Volatile.Read(ref executionCount);
 
     /// <summary>The variables the cells have defined so far (newest declaration of each name).</summary>
     public IReadOnlyDictionary<string, object?> Variables =>
@@ -176,11 +176,15 @@ public sealed partial class ScriptSession : IDisposable
     /// <param name="sink">Receives stream, display and result outputs (errors are in the result).</param>
     /// <param name="label">How diagnostics name the cell, e.g. <c>cell 4</c>.</param>
     /// <param name="cancellationToken">Cancelling it interrupts the cell, like <see cref="Interrupt"/>.</param>
-    public async Task<CellResult> ExecuteAsync(string source, IOutputSink sink, string? label = null, CancellationToken cancellationToken = default)
+    /// <param name="timeout">This cell's limit instead of <see cref="SessionOptions.CellTimeout"/> (the grader derives one per cell).</param>
+    /// <param name="storeHistory">False for an execution that does not count (Jupyter's silent or store_history=false
+    /// requests): <see cref="ExecutionCount"/> stays, and the result carries its current value.</param>
+    public async Task<CellResult> ExecuteAsync(string source, IOutputSink sink, string? label = null, CancellationToken cancellationToken = default,
+                                               TimeSpan? timeout = null, bool storeHistory = true)
     {
         if (IsBroken)
             throw new InvalidOperationException("A previous cell timed out and may still be running; start a new session.");
-        int count = ++executionCount;
+        int count = storeHistory ? Interlocked.Increment(ref executionCount) : Volatile.Read(ref executionCount);
         label ??= $"cell {count}";
         var clock = Stopwatch.StartNew();
         var magic = Magics.Parse(source);
@@ -241,13 +245,14 @@ public sealed partial class ScriptSession : IDisposable
         }, maxStackSize: 64 * 1024 * 1024) { IsBackground = true, Name = $"{Options.Name} {label}" };
         thread.Start();
 
-        var timeout = Options.CellTimeout is { } t ? Task.Delay(t, CancellationToken.None) : Task.Delay(Timeout.Infinite, CancellationToken.None);
-        if (await Task.WhenAny(finished.Task, timeout).ConfigureAwait(false) != finished.Task)
+        var cellLimit = timeout ?? Options.CellTimeout;
+        var timer = cellLimit is { } t ? Task.Delay(t, CancellationToken.None) : Task.Delay(Timeout.Infinite, CancellationToken.None);
+        if (await Task.WhenAny(finished.Task, timer).ConfigureAwait(false) != finished.Task)
         {
             running = null;
             interrupt.Cancel();
             bool stopped = await Task.WhenAny(finished.Task, Task.Delay(StopGrace)).ConfigureAwait(false) == finished.Task;
-            string limit = $"the cell ran longer than the {Options.CellTimeout!.Value.TotalSeconds:0.#} s cell timeout";
+            string limit = $"the cell ran longer than the {cellLimit!.Value.TotalSeconds:0.#} s cell timeout";
             string message;
             if (stopped)
             {

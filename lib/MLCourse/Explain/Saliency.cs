@@ -39,17 +39,21 @@ public static class Saliency
     /// <param name="target">Class to explain per input (B,).</param>
     /// <param name="samples">Noisy copies per input.</param>
     /// <param name="sigma">Standard deviation of the noise, in input units.</param>
-    /// <param name="seed">Seed of the noise, so maps repeat exactly.</param>
+    /// <param name="seed">Seed of the noise, so maps repeat exactly. The noise is drawn on the CPU by a generator of
+    /// this seed and moved to the device of <paramref name="X"/> (TorchSharp 0.107 makes every <c>Generator</c> on the
+    /// CPU), so the same seed gives the same map on every device.</param>
+    /// <returns>The map, shaped and placed like <paramref name="X"/>.</returns>
     public static Tensor SmoothGrad(Func<Tensor, Tensor> model, Tensor X, Tensor target, int samples = 25,
                                     double sigma = 0.15, long seed = 0)
     {
         if (samples <= 0) throw new ArgumentOutOfRangeException(nameof(samples), "samples must be positive.");
-        var generator = new Generator((ulong)seed);
+        using var generator = new Generator((ulong)seed);
         var sum = torch.zeros_like(X);
         for (int s = 0; s < samples; s++)
         {
             using var scope = torch.NewDisposeScope();
-            var noisy = X + sigma * torch.randn(X.shape, dtype: X.dtype, device: X.device, generator: generator);
+            var noise = torch.randn(X.shape, dtype: X.dtype, generator: generator).to(X.device);    // drawn on the CPU
+            var noisy = X + sigma * noise;
             sum.add_(Gradient(model, noisy, target));
         }
         return sum.div_(samples);

@@ -45,14 +45,28 @@ public sealed record BertConfig(int VocabSize = 30522, int Hidden = 128, int Lay
 }
 
 /// <summary>
+/// A container that only names its children, so that parameter names follow Hugging Face's layout
+/// (<c>encoder.layer.0.attention.self.query.weight</c>, …) while the forward pass stays in one place.
+/// </summary>
+internal sealed class Named : nn.Module
+{
+    public Named(string name, params (string Name, nn.Module Module)[] children) : base(name)
+    {
+        foreach (var (childName, module) in children) register_module(childName, module);
+    }
+}
+
+/// <summary>
 /// One post-LN Transformer encoder layer as in BERT: multi-head self-attention (多头自注意力) with a key mask,
-/// add &amp; norm, a GELU feed-forward block, add &amp; norm. Introduced in chapter 10.
+/// add &amp; norm, a GELU feed-forward block, add &amp; norm. Its parameters carry Hugging Face's names
+/// (<c>attention.self.query</c>, <c>attention.output.dense</c>, <c>attention.output.LayerNorm</c>,
+/// <c>intermediate.dense</c>, <c>output.dense</c>, <c>output.LayerNorm</c>). Introduced in chapter 10.
 /// </summary>
 public sealed class BertLayer : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly Linear query, key, value, attentionOutput, intermediate, output;
     private readonly LayerNorm attentionNorm, outputNorm;
-    private readonly Dropout dropout;
+    private readonly Dropout attentionDropout, attentionOutputDropout, outputDropout;
     private readonly int heads;
 
     /// <summary>A layer of the given sizes.</summary>
@@ -63,13 +77,19 @@ public sealed class BertLayer : nn.Module<Tensor, Tensor, Tensor>
         query = nn.Linear(config.Hidden, config.Hidden);
         key = nn.Linear(config.Hidden, config.Hidden);
         value = nn.Linear(config.Hidden, config.Hidden);
+        attentionDropout = nn.Dropout(config.Dropout);
         attentionOutput = nn.Linear(config.Hidden, config.Hidden);
         attentionNorm = nn.LayerNorm(config.Hidden, config.LayerNormEps);
+        attentionOutputDropout = nn.Dropout(config.Dropout);
         intermediate = nn.Linear(config.Hidden, config.Intermediate);
         output = nn.Linear(config.Intermediate, config.Hidden);
         outputNorm = nn.LayerNorm(config.Hidden, config.LayerNormEps);
-        dropout = nn.Dropout(config.Dropout);
-        RegisterComponents();
+        outputDropout = nn.Dropout(config.Dropout);
+        register_module("attention", new Named("BertAttention",
+            ("self", new Named("BertSelfAttention", ("query", query), ("key", key), ("value", value), ("dropout", attentionDropout))),
+            ("output", new Named("BertSelfOutput", ("dense", attentionOutput), ("LayerNorm", attentionNorm), ("dropout", attentionOutputDropout)))));
+        register_module("intermediate", new Named("BertIntermediate", ("dense", intermediate)));
+        register_module("output", new Named("BertOutput", ("dense", output), ("LayerNorm", outputNorm), ("dropout", outputDropout)));
     }
 
     /// <summary>Hidden states [B, T, H] → [B, T, H].</summary>
@@ -85,10 +105,10 @@ public sealed class BertLayer : nn.Module<Tensor, Tensor, Tensor>
         var k = Split(key.call(x));
         var v = Split(value.call(x));
         var scores = q.matmul(k.transpose(-2, -1)) / Math.Sqrt(d) + bias;         // [B, A, T, T]
-        var weights = dropout.call(scores.softmax(-1));
+        var weights = attentionDropout.call(scores.softmax(-1));
         var context = weights.matmul(v).transpose(1, 2).reshape(B, T, H);
-        var h = attentionNorm.call(x + dropout.call(attentionOutput.call(context)));
-        var y = outputNorm.call(h + dropout.call(output.call(nn.functional.gelu(intermediate.call(h)))));
+        var h = attentionNorm.call(x + attentionOutputDropout.call(attentionOutput.call(context)));
+        var y = outputNorm.call(h + outputDropout.call(output.call(nn.functional.gelu(intermediate.call(h)))));
         return y.MoveToOuterDisposeScope();
     }
 }
@@ -98,7 +118,12 @@ public sealed class BertLayer : nn.Module<Tensor, Tensor, Tensor>
 /// layers, giving one H-dimensional hidden state per token; plus the two heads of pre-training's masked language
 /// model (掩码语言模型): <see cref="MlmLogits"/> predicts the token at every position with an output matrix tied to
 /// the token embedding. <see cref="Pooled"/> is the tanh layer on the [CLS] state that classifiers read. Weights
-/// start as in BERT: normal(0, 0.02), zero biases. Introduced in chapter 10 (self-supervised learning).
+/// start as in BERT, by module type: linear and embedding weights normal(0, 0.02), biases 0, layer norms 1 and 0.
+/// <para>Parameter names are Hugging Face's (<c>state_dict</c> keys of <c>BertModel</c>, plus <c>cls.predictions.*</c>
+/// of <c>BertForMaskedLM</c>): <c>embeddings.word_embeddings.weight</c>, <c>encoder.layer.0.attention.self.query.weight</c>,
+/// …, <c>pooler.dense.weight</c>, <c>cls.predictions.transform.dense.weight</c>, <c>cls.predictions.bias</c>, so a
+/// pretrained checkpoint maps by name (<see cref="MLCourse.Pretrained.BertCheckpoint"/>).</para>
+/// Introduced in chapter 10 (self-supervised learning).
 /// </summary>
 public sealed class Bert : nn.Module<Tensor, Tensor, Tensor>
 {
@@ -124,15 +149,40 @@ public sealed class Bert : nn.Module<Tensor, Tensor, Tensor>
         mlmTransform = nn.Linear(config.Hidden, config.Hidden);
         mlmNorm = nn.LayerNorm(config.Hidden, config.LayerNormEps);
         mlmBias = nn.Parameter(torch.zeros(config.VocabSize));
-        RegisterComponents();
+        register_module("embeddings", new Named("BertEmbeddings", ("word_embeddings", tokenEmbedding),
+            ("position_embeddings", positionEmbedding), ("token_type_embeddings", segmentEmbedding),
+            ("LayerNorm", embeddingNorm), ("dropout", dropout)));
+        register_module("encoder", new Named("BertEncoder", ("layer", layers)));
+        register_module("pooler", new Named("BertPooler", ("dense", pooler)));
+        var predictions = new Named("BertLMPredictionHead",
+            ("transform", new Named("BertPredictionHeadTransform", ("dense", mlmTransform), ("LayerNorm", mlmNorm))));
+        predictions.register_parameter("bias", mlmBias);
+        register_module("cls", new Named("BertOnlyMLMHead", ("predictions", predictions)));
+        InitWeights(this);
+    }
+
+    /// <summary>BERT's initialisation, by module type: Linear and Embedding weights normal(0, 0.02), Linear biases 0,
+    /// LayerNorm weights 1 and biases 0 (as Hugging Face's <c>BertPreTrainedModel._init_weights</c>).</summary>
+    internal static void InitWeights(nn.Module module)
+    {
         using var noGrad = torch.no_grad();
-        foreach (var (name, p) in named_parameters())
+        foreach (var (_, m) in module.named_modules())
         {
-            if (name.Contains("Norm") || name.EndsWith("bias", StringComparison.Ordinal) || name == nameof(mlmBias)) continue;
-            nn.init.normal_(p, 0, 0.02);
+            switch (m)
+            {
+                case Linear linear:
+                    nn.init.normal_(linear.weight!, 0, 0.02);
+                    linear.bias?.zero_();
+                    break;
+                case Embedding embedding:
+                    nn.init.normal_(embedding.weight!, 0, 0.02);
+                    break;
+                case LayerNorm norm:
+                    norm.weight?.fill_(1);
+                    norm.bias?.zero_();
+                    break;
+            }
         }
-        foreach (var (name, p) in named_parameters())
-            if (name.EndsWith(".bias", StringComparison.Ordinal) && !name.Contains("Norm")) p.zero_();
     }
 
     /// <summary>The sizes this model was built with.</summary>
@@ -142,11 +192,25 @@ public sealed class Bert : nn.Module<Tensor, Tensor, Tensor>
     public Tensor TokenEmbeddingWeight => tokenEmbedding.weight!;
 
     /// <summary>
-    /// The additive attention bias [B, 1, 1, T] of a 0/1 attention mask [B, T]: 0 where the mask is 1 and −10⁹ where it
-    /// is 0, so that after the softmax no position attends to a [PAD] key (its weight underflows to exactly 0).
+    /// The additive attention bias [B, 1, 1, T] of a 0/1 attention mask [B, T]: 0 where the mask is 1 and the most
+    /// negative finite value of <paramref name="dtype"/> where it is 0 (as Hugging Face: <c>torch.finfo(dtype).min</c>),
+    /// so that after the softmax no position attends to a [PAD] key (its weight underflows to exactly 0), and a row
+    /// with no real key at all gives uniform weights, never NaN (−∞ would).
     /// </summary>
-    public static Tensor AttentionBias(Tensor attentionMask) =>
-        (1 - attentionMask.to(ScalarType.Float32)).mul(-1e9).unsqueeze(1).unsqueeze(1);
+    /// <param name="attentionMask">1 for real tokens, 0 for [PAD], [B, T] (any integer or float type).</param>
+    /// <param name="dtype">The dtype of the attention scores (float32 unless given).</param>
+    public static Tensor AttentionBias(Tensor attentionMask, ScalarType dtype = ScalarType.Float32) =>
+        (1 - attentionMask.to(dtype)).mul(MostNegative(dtype)).unsqueeze(1).unsqueeze(1);
+
+    /// <summary>The most negative finite value of a floating dtype (<c>torch.finfo(dtype).min</c>).</summary>
+    public static double MostNegative(ScalarType dtype) => dtype switch
+    {
+        ScalarType.Float64 => double.MinValue,
+        ScalarType.Float32 => float.MinValue,
+        ScalarType.Float16 => -65504.0,
+        ScalarType.BFloat16 => -3.3895313892515355e38,
+        _ => throw new ArgumentException($"{dtype} is not a floating-point type."),
+    };
 
     /// <summary>Hidden states [B, T, H] of token ids [B, T] (int64), with segment 0 everywhere.</summary>
     /// <param name="ids">Token ids, [CLS] first.</param>
@@ -160,10 +224,10 @@ public sealed class Bert : nn.Module<Tensor, Tensor, Tensor>
         long T = ids.shape[1];
         if (T > Config.MaxPositions) throw new ArgumentException($"Sequence length {T} exceeds MaxPositions {Config.MaxPositions}.");
         var positions = torch.arange(T, dtype: ScalarType.Int64, device: ids.device).unsqueeze(0);
-        var x = tokenEmbedding.call(ids) + positionEmbedding.call(positions)
-              + segmentEmbedding.call(segments ?? torch.zeros_like(ids));
+        var x = tokenEmbedding.call(ids) + segmentEmbedding.call(segments ?? torch.zeros_like(ids))
+              + positionEmbedding.call(positions);
         x = dropout.call(embeddingNorm.call(x));
-        var bias = AttentionBias(attentionMask);
+        var bias = AttentionBias(attentionMask, x.dtype);
         foreach (var layer in layers) x = layer.call(x, bias);
         return x.MoveToOuterDisposeScope();
     }
@@ -189,7 +253,8 @@ public sealed class Bert : nn.Module<Tensor, Tensor, Tensor>
 
     /// <summary>
     /// The masked-language-model loss: mean cross-entropy of the predictions at the positions whose label is not
-    /// −100 (the masked ones); the vocabulary logits are computed only there.
+    /// −100 (the masked ones); the vocabulary logits are computed only there. A batch with no masked position gives
+    /// 0 (still connected to the graph, so <c>backward()</c> works and adds nothing), where PyTorch's mean would give NaN.
     /// </summary>
     /// <param name="ids">Corrupted input ids [B, T].</param>
     /// <param name="attentionMask">1 for real tokens, 0 for [PAD], [B, T].</param>
@@ -201,8 +266,8 @@ public sealed class Bert : nn.Module<Tensor, Tensor, Tensor>
         var flat = labels.reshape(-1);
         var where = flat.ne(-100).nonzero().squeeze(1);
         var selected = hidden.reshape(-1, Config.Hidden).index_select(0, where);
-        var loss = nn.functional.cross_entropy(MlmLogits(selected), flat.index_select(0, where));
-        return loss.MoveToOuterDisposeScope();
+        var sum = nn.functional.cross_entropy(MlmLogits(selected), flat.index_select(0, where), reduction: nn.Reduction.Sum);
+        return sum.div(Math.Max(where.shape[0], 1)).MoveToOuterDisposeScope();
     }
 }
 

@@ -88,17 +88,21 @@ public sealed class Cnn : nn.Module<Tensor, Tensor>
     public Tensor Features(Tensor images) => features.call(images);
 
     /// <summary>
-    /// Logits (B, Classes) of images (B, InChannels, ImageSize, ImageSize). The convolutions run on a channels-last
-    /// copy of the batch (see <see cref="ChannelsLast"/>): the same numbers, about 28 % less time per training step on
-    /// the course machine.
+    /// Logits (B, Classes) of images (B, InChannels, ImageSize, ImageSize), or logits (Classes) of one unbatched image
+    /// (InChannels, ImageSize, ImageSize), as PyTorch's layers treat unbatched inputs. The convolutions run on a
+    /// channels-last copy of the batch (see <see cref="ChannelsLast"/>): the same numbers, about 28 % less time per
+    /// training step on the course machine.
     /// </summary>
     public override Tensor forward(Tensor images)
     {
-        if (images.dim() != 4)
+        if (images.dim() == 3)
         {
-            using var unbatched = features.call(images);
-            return classifier.call(unbatched);
+            using var batch = images.unsqueeze(0);                                         // (1, C, H, W)
+            using var logits = forward(batch);                                             // (1, Classes)
+            return logits.squeeze(0);                                                      // (Classes)
         }
+        if (images.dim() != 4)
+            throw new ArgumentException($"Cnn wants images (B, C, H, W) or one image (C, H, W), not [{string.Join(", ", images.shape)}].", nameof(images));
         using var input = ChannelsLast(images);
         using var maps = features.call(input);
         return classifier.call(maps);

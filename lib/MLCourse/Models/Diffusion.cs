@@ -50,20 +50,43 @@ public sealed class NoiseSchedule
     public Tensor AddNoise(Tensor x0, Tensor t, Tensor noise)
     {
         using var scope = torch.NewDisposeScope();
-        var signal = Gather(AlphaBar, t, x0).sqrt();                   // (B, 1, …)
-        var spread = (1 - Gather(AlphaBar, t, x0)).sqrt();             // (B, 1, …)
+        var alphaBar = AlphaBarAt(t, x0);                              // (B, 1, …)
+        var signal = alphaBar.sqrt();
+        var spread = (1 - alphaBar).sqrt();
         return (signal * x0 + spread * noise).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The values <paramref name="table"/>[t] for steps t (B,), shaped (B, 1, …) to broadcast against <paramref name="like"/>.</summary>
-    internal static Tensor Gather(double[] table, Tensor t, Tensor like)
+    /// <summary>ᾱ_t for steps t (B,) (int64, on the device of <paramref name="like"/>), shaped (B, 1, …) to broadcast
+    /// against <paramref name="like"/>, with its dtype and device. Introduced in chapter 13 (diffusion).</summary>
+    public Tensor AlphaBarAt(Tensor t, Tensor like)
     {
-        using var values = torch.tensor(table, dtype: like.dtype, device: like.device);
         var shape = new long[like.dim()];
         Array.Fill(shape, 1L);
         shape[0] = t.shape[0];
-        return values.index_select(0, t.to(like.device)).view(shape);  // (B, 1, …)
+        using var values = AlphaBarTable(like.device, like.dtype)[TensorIndex.Tensor(t)];   // (B,)
+        return values.view(shape);                                                             // (B, 1, …)
     }
+
+    /// <summary>
+    /// The ᾱ table as a tensor (T,) of <paramref name="dtype"/> on <paramref name="device"/>: made once per device and
+    /// dtype and kept (the schedule lives as long as the model that uses it), not copied to the device on every call.
+    /// </summary>
+    internal Tensor AlphaBarTable(Device device, ScalarType dtype)
+    {
+        var key = (device.type, device.index, dtype);
+        lock (tables)
+        {
+            if (!tables.TryGetValue(key, out var table))
+            {
+                using var scope = torch.NewDisposeScope();
+                table = torch.tensor(AlphaBar, dtype: ScalarType.Float64).to(dtype).to(device).DetachFromDisposeScope();
+                tables[key] = table;
+            }
+            return table;
+        }
+    }
+
+    private readonly Dictionary<(DeviceType, int, ScalarType), Tensor> tables = new();
 }
 
 /// <summary>
@@ -112,12 +135,13 @@ public sealed class Ddpm
     /// <summary>
     /// Draws samples of the given <paramref name="shape"/>: x_T ~ N(0, I), then <see cref="ReverseStep"/> for
     /// t = T−1 … 0, without gradients. <paramref name="onStep"/> (optional) sees every x_t after the step to t
-    /// (t = T−1 … 0, the last one is the sample), e.g. to keep snapshots for a plot.
+    /// (t = T−1 … 0, the last one is the sample), e.g. to keep snapshots for a plot. The samples are made on
+    /// <paramref name="device"/>, by default <see cref="Course.Device"/> (where the noise predictor should live).
     /// </summary>
     public Tensor Sample(Func<Tensor, Tensor, Tensor> noisePredictor, long[] shape, Device? device = null, Action<int, Tensor>? onStep = null)
     {
         using var noGrad = torch.no_grad();
-        var x = torch.randn(shape, device: device);
+        var x = torch.randn(shape, device: device ?? Course.Device);
         for (int t = Schedule.Steps - 1; t >= 0; t--)
         {
             Interactive.ThrowIfInterrupted();

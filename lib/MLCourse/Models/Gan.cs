@@ -70,8 +70,9 @@ public sealed class GanGenerator : nn.Module<Tensor, Tensor>
     /// <summary>The hyper-parameters.</summary>
     public GanConfig Config { get; }
 
-    /// <summary>Standard normal noise (n, LatentSize) on <paramref name="device"/> (the CPU when null).</summary>
-    public Tensor SampleLatent(long n, Device? device = null) => torch.randn(n, Config.LatentSize, device: device);
+    /// <summary>Standard normal noise (n, LatentSize) on <paramref name="device"/>, by default the generator's own device.</summary>
+    public Tensor SampleLatent(long n, Device? device = null) =>
+        torch.randn(n, Config.LatentSize, device: device ?? parameters().First().device);
 
     /// <summary>Images (B, 1, 28, 28) from noise z (B, LatentSize) of an unconditional GAN.</summary>
     public override Tensor forward(Tensor z)

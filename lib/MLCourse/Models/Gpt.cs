@@ -29,9 +29,11 @@ public sealed record GptConfig(int VocabSize, int Hidden = 128, int Layers = 2, 
 
 /// <summary>
 /// A small GPT (Radford et al. 2018): a Transformer trained to predict the next token (下一个词预测) from the
-/// previous ones. Token + position embeddings, the same post-LN layers as <see cref="Bert"/> (GPT-1's layout) but with
-/// a causal mask (因果掩码): position t attends to positions ≤ t only; a final layer norm and an output layer tied to
-/// the token embedding. <see cref="Generate"/> samples text with a temperature. Introduced in chapter 10.
+/// previous ones. The layout is its own mix, neither GPT-1's nor GPT-2's: token + position embeddings and dropout;
+/// the post-LN layers of <see cref="Bert"/> and GPT-1 (attention → add &amp; norm → GELU feed-forward → add &amp;
+/// norm) with a causal mask (因果掩码), so position t attends to positions ≤ t only; then a final layer norm (which
+/// GPT-1 does not have; GPT-2 has one because its layers are pre-LN) and an output layer tied to the token embedding,
+/// with a bias. <see cref="Generate"/> samples text with a temperature. Introduced in chapter 10.
 /// </summary>
 public sealed class Gpt : nn.Module<Tensor, Tensor>
 {
@@ -41,7 +43,10 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     private readonly LayerNorm finalNorm;
     private readonly Parameter outputBias;
 
-    /// <summary>A randomly initialised GPT (weights normal(0, 0.02), zero biases).</summary>
+    /// <summary>
+    /// A randomly initialised GPT, by module type as GPT-1 and GPT-2 do: linear and embedding weights normal(0, 0.02),
+    /// linear biases zero, layer norms γ = 1 and β = 0 (their defaults), the output bias zero.
+    /// </summary>
     public Gpt(GptConfig config) : base("Gpt")
     {
         Config = config;
@@ -53,20 +58,37 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         outputBias = nn.Parameter(torch.zeros(config.VocabSize));
         RegisterComponents();
         using var noGrad = torch.no_grad();
-        foreach (var (name, p) in named_parameters())
+        foreach (var module in modules())
         {
-            if (name.Contains("Norm") || name == nameof(outputBias)) continue;
-            if (name.EndsWith(".bias", StringComparison.Ordinal)) p.zero_();
-            else nn.init.normal_(p, 0, 0.02);
+            switch (module)
+            {
+                case Linear linear:
+                    nn.init.normal_(linear.weight!, 0, 0.02);
+                    linear.bias?.zero_();
+                    break;
+                case Embedding embedding:
+                    nn.init.normal_(embedding.weight!, 0, 0.02);
+                    break;
+            }
         }
     }
 
     /// <summary>The sizes this model was built with.</summary>
     public GptConfig Config { get; }
 
-    /// <summary>The causal attention bias [1, 1, T, T]: 0 on and below the diagonal, −10⁹ above (no peeking at the future).</summary>
-    public static Tensor CausalBias(long length, Device? device = null) =>
-        torch.ones(length, length, device: device).triu(1).mul(-1e9).unsqueeze(0).unsqueeze(0);
+    /// <summary>
+    /// The causal attention bias [1, 1, T, T]: 0 on and below the diagonal and, above it (no peeking at the future), the
+    /// most negative finite value of <paramref name="dtype"/> (<c>torch.finfo(dtype).min</c>, as Hugging Face masks):
+    /// its softmax weight is 0, and a row with every key masked would give equal weights, never NaN as −∞ would.
+    /// </summary>
+    public static Tensor CausalBias(long length, Device? device = null, ScalarType dtype = ScalarType.Float32)
+    {
+        using var future = torch.ones(length, length, dtype: ScalarType.Bool, device: device).triu(1);   // (T, T)
+        using var zeros = torch.zeros(length, length, dtype: dtype, device: device);
+        using var lowest = torch.finfo(dtype).min.ToScalar();
+        using var bias = zeros.masked_fill(future, lowest);
+        return bias.view(1, 1, length, length);
+    }
 
     /// <summary>Next-token logits [B, T, V] for token ids [B, T] (int64): row t predicts token t + 1.</summary>
     public override Tensor forward(Tensor ids)
@@ -76,7 +98,7 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         if (T > Config.Context) throw new ArgumentException($"Sequence length {T} exceeds the context of {Config.Context}.");
         var positions = torch.arange(T, dtype: ScalarType.Int64, device: ids.device).unsqueeze(0);
         var x = dropout.call(tokenEmbedding.call(ids) + positionEmbedding.call(positions));
-        var bias = CausalBias(T, ids.device);
+        var bias = CausalBias(T, ids.device, x.dtype);
         foreach (var layer in layers) x = layer.call(x, bias);
         var logits = nn.functional.linear(finalNorm.call(x), tokenEmbedding.weight!, outputBias);
         return logits.MoveToOuterDisposeScope();
@@ -95,7 +117,9 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     /// <summary>
     /// Continues a prompt by sampling one token at a time from softmax(logits / temperature) of the last position
     /// (the context is cut to the last <see cref="GptConfig.Context"/> tokens). Temperature → 0 approaches greedy
-    /// decoding; 1 samples the model's distribution; above 1 flattens it.
+    /// decoding; 1 samples the model's distribution; above 1 flattens it. The tokens go to the model's device; each
+    /// next token is drawn on the CPU by a generator seeded with <paramref name="seed"/> from the (vocabulary-sized)
+    /// probabilities, so the same seed and weights give the same text on every device.
     /// </summary>
     /// <param name="prompt">Token ids of the prompt, at least one.</param>
     /// <param name="count">Number of tokens to add.</param>
@@ -108,7 +132,8 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         if (temperature <= 0) throw new ArgumentOutOfRangeException(nameof(temperature), "The temperature must be positive.");
         bool wasTraining = training;
         eval();
-        var generator = new Generator(unchecked((ulong)seed));
+        var device = tokenEmbedding.weight!.device;
+        using var generator = new Generator(unchecked((ulong)seed));             // TorchSharp 0.107: always a CPU generator
         var tokens = new List<long>(prompt);
         try
         {
@@ -117,8 +142,9 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
             {
                 using var scope = NewDisposeScope();
                 var context = tokens.Skip(Math.Max(0, tokens.Count - Config.Context)).ToArray();
-                var logits = call(torch.tensor(context).unsqueeze(0)).select(1, context.Length - 1).squeeze(0);
-                var probabilities = (logits / temperature).softmax(-1);
+                var ids = torch.tensor(context, device: device).unsqueeze(0);                  // (1, T) on the model's device
+                var logits = call(ids).select(1, context.Length - 1).squeeze(0);                // (V)
+                var probabilities = (logits / temperature).softmax(-1).cpu();                   // (V), for the CPU generator
                 tokens.Add(torch.multinomial(probabilities, 1, generator: generator).item<long>());
             }
         }

@@ -68,7 +68,8 @@ public sealed class MultiHeadAttention : nn.Module<Tensor, Tensor, Tensor?, Tens
 
     /// <summary>
     /// Attends from <paramref name="x"/> (B, T_q, d_model) to <paramref name="memory"/> (B, T_k, d_model).
-    /// <paramref name="mask"/> is boolean, true where a query may look at a key, broadcastable to (B, heads, T_q, T_k).
+    /// <paramref name="mask"/> is boolean, true where a query may look at a key, broadcastable to (B, heads, T_q, T_k);
+    /// hidden keys' scores become the most negative finite value of the scores' dtype before the softmax.
     /// </summary>
     public override Tensor forward(Tensor x, Tensor memory, Tensor? mask)
     {
@@ -77,7 +78,14 @@ public sealed class MultiHeadAttention : nn.Module<Tensor, Tensor, Tensor?, Tens
         using var k = key.call(memory).view(B, Tk, heads, dk).transpose(1, 2);       // (B, heads, T_k, d_k)
         using var v = value.call(memory).view(B, Tk, heads, dk).transpose(1, 2);     // (B, heads, T_k, d_k)
         using var scores = q.matmul(k.transpose(-2, -1)) / Math.Sqrt(dk);            // (B, heads, T_q, T_k)
-        if (mask is not null) scores.masked_fill_(mask.logical_not(), double.NegativeInfinity);  // hidden keys get e^−∞ = 0
+        if (mask is not null)
+        {
+            // Hidden keys get the dtype's most negative finite value (torch.finfo(dtype).min, as Hugging Face masks): a
+            // softmax weight of 0, and a row whose keys are all hidden (an all-padding source) gets equal weights, not NaN.
+            using var hidden = mask.logical_not();
+            using var lowest = torch.finfo(scores.dtype).min.ToScalar();
+            scores.masked_fill_(hidden, lowest);
+        }
         using var weights = nn.functional.softmax(scores, -1);                        // each row sums to 1
         if (KeepWeights)
         {
@@ -299,9 +307,24 @@ public sealed class Seq2SeqTransformer : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>
     /// Greedy autoregressive decoding: starts from <paramref name="bos"/>, appends the most likely token until every
     /// sequence produced <paramref name="eos"/> or <paramref name="maxLength"/> tokens were generated. Returns the
-    /// generated tokens (B, ≤ maxLength) without BOS; after a sequence's EOS its tokens are padding.
+    /// generated tokens (B, ≤ maxLength) without BOS, on the device of <paramref name="source"/>; after a sequence's EOS
+    /// its tokens are padding. Decodes in evaluation mode (no dropout) and gives the model back in the mode it was in.
     /// </summary>
     public Tensor Generate(Tensor source, int bos, int eos, int maxLength)
+    {
+        bool wasTraining = training;
+        eval();
+        try
+        {
+            return GenerateGreedy(source, bos, eos, maxLength);
+        }
+        finally
+        {
+            if (wasTraining) train();
+        }
+    }
+
+    private Tensor GenerateGreedy(Tensor source, int bos, int eos, int maxLength)
     {
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();

@@ -17,7 +17,8 @@ public sealed class WordPieceTokenizer
     /// <summary>The name of the vocabulary's set in <c>data/datasets.json</c> and of its folder.</summary>
     public const string SetName = "bert-base-uncased-vocab";
 
-    /// <summary>Words longer than this many characters become <c>[UNK]</c> (as in BERT).</summary>
+    /// <summary>Words longer than this many characters (Unicode code points, as Python's <c>len</c> counts them in
+    /// BERT's reference tokenizer, not UTF-16 units) become <c>[UNK]</c>.</summary>
     public const int MaxWordLength = 100;
 
     private readonly Dictionary<string, int> ids;
@@ -143,7 +144,7 @@ public sealed class WordPieceTokenizer
     /// <summary>Greedy longest-match-first: the longest prefix in the vocabulary, then the longest ##continuation…</summary>
     private void WordPieces(string word, List<string> output)
     {
-        if (word.Length > MaxWordLength) { output.Add(tokens[UnkId]); return; }
+        if (word.Length > MaxWordLength && CodePoints(word) > MaxWordLength) { output.Add(tokens[UnkId]); return; }
         int start = 0, added = output.Count;
         while (start < word.Length)
         {
@@ -162,6 +163,13 @@ public sealed class WordPieceTokenizer
             }
             output.Add(piece);
         }
+    }
+
+    private static int CodePoints(string word)
+    {
+        int count = 0;
+        foreach (var _ in word.EnumerateRunes()) count++;
+        return count;
     }
 
     private static string StripAccents(string text)

@@ -11,7 +11,9 @@ namespace MLCourse.Training;
 /// leave objects behind too); no dispose scope frees those, only
 /// the finalizer does, and since a training loop triggers almost no garbage collections the native heap grows
 /// and fragments (see docs/performance.md). Here the constant scalars live as long as the optimizer and the two
-/// that change per step are disposed at once. Introduced in chapter 04 (optimisers).
+/// that change per step are disposed at once. As in PyTorch, each parameter counts its own steps (the bias
+/// corrections use the number of updates that parameter has had), and the optimizer has one parameter group, so
+/// TorchSharp's learning-rate schedulers (<c>optim.lr_scheduler</c>) drive it. Introduced in chapter 04 (optimisers).
 /// </summary>
 public sealed class Adam : optim.Optimizer
 {
@@ -19,6 +21,8 @@ public sealed class Adam : optim.Optimizer
     private readonly Tensor?[] expAvg, expAvgSq;
     private readonly Scalar beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, one, zero;
     private readonly double beta1Value, beta2Value;
+    private readonly long[] parameterSteps;
+    private readonly ParamGroup group;
     private long steps;
 
     /// <summary>Creates the optimizer for <paramref name="parameters"/>.</summary>
@@ -36,7 +40,9 @@ public sealed class Adam : optim.Optimizer
         trained = parameters.ToArray();
         expAvg = new Tensor?[trained.Length];
         expAvgSq = new Tensor?[trained.Length];
-        LearningRate = lr;
+        parameterSteps = new long[trained.Length];
+        group = new ParamGroup { Parameters = trained, Options = new OptimizerOptions { LearningRate = lr, InitialLearningRate = lr } };
+        _parameter_groups = [group];
         beta1Value = beta1;
         beta2Value = beta2;
         this.beta1 = beta1.ToScalar();
@@ -48,11 +54,27 @@ public sealed class Adam : optim.Optimizer
         zero = 0.0.ToScalar();
     }
 
-    /// <summary>The learning rate used by the next step (may be changed between steps).</summary>
-    public double LearningRate { get; set; }
+    /// <summary>The learning rate used by the next step (may be changed between steps, by hand or by a scheduler).</summary>
+    public double LearningRate
+    {
+        get => group.LearningRate;
+        set => group.LearningRate = value;
+    }
 
-    /// <summary>Number of steps taken.</summary>
+    /// <summary>Number of calls to <see cref="step"/>.</summary>
     public long Steps => steps;
+
+    /// <summary>
+    /// Number of updates <paramref name="parameter"/> has had: the steps at which it had a gradient. This t is the one in
+    /// the bias corrections 1 − β1ᵗ and 1 − β2ᵗ, per parameter as in <c>torch.optim.Adam</c>'s <c>state["step"]</c>.
+    /// Introduced in chapter 04 (optimisers).
+    /// </summary>
+    public long StepsOf(Parameter parameter)
+    {
+        int i = Array.FindIndex(trained, p => p.Handle == parameter.Handle);
+        if (i < 0) throw new ArgumentException("This optimizer does not update that parameter.", nameof(parameter));
+        return parameterSteps[i];
+    }
 
     /// <summary>Sets every parameter's gradient to zero (or drops it).</summary>
     public override void zero_grad()
@@ -77,15 +99,16 @@ public sealed class Adam : optim.Optimizer
         }
         using var noGrad = torch.no_grad();
         steps++;
-        double biasCorrection1 = 1 - Math.Pow(beta1Value, steps);
-        double biasCorrection2 = 1 - Math.Pow(beta2Value, steps);
-        using var sqrtBiasCorrection2 = Math.Sqrt(biasCorrection2).ToScalar();
-        using var minusStepSize = (-LearningRate / biasCorrection1).ToScalar();
         for (int i = 0; i < trained.Length; i++)
         {
             var p = trained[i];
             using var grad = p.grad;
             if (grad is null) continue;
+            long t = ++parameterSteps[i];                            // this parameter's own step count
+            double biasCorrection1 = 1 - Math.Pow(beta1Value, t);
+            double biasCorrection2 = 1 - Math.Pow(beta2Value, t);
+            using var sqrtBiasCorrection2 = Math.Sqrt(biasCorrection2).ToScalar();
+            using var minusStepSize = (-LearningRate / biasCorrection1).ToScalar();
             var m = expAvg[i] ??= torch.zeros_like(p).DetachFromDisposeScope();
             var v = expAvgSq[i] ??= torch.zeros_like(p).DetachFromDisposeScope();
             m.mul_(beta1).add_(grad, oneMinusBeta1);                // m = β1·m + (1 − β1)·g

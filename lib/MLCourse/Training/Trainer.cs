@@ -51,7 +51,12 @@ public sealed class Trainer
     /// <summary>Everything recorded so far, one row per epoch.</summary>
     public History History { get; } = new();
 
-    /// <summary>Trains for <paramref name="numEpochs"/> epochs and evaluates on <paramref name="validation"/> after each.</summary>
+    /// <summary>
+    /// Trains for <paramref name="numEpochs"/> epochs and evaluates on <paramref name="validation"/> after each.
+    /// The model and the loaders' tensors must be on one device (<see cref="Course.Device"/>); the running totals stay on
+    /// that device too and are read only when the progress bar redraws and at the end of an epoch, so a GPU is not
+    /// made to wait for the host after every batch.
+    /// </summary>
     public History Fit(TensorLoader train, int numEpochs, TensorLoader? validation = null, string description = "training")
     {
         using var bar = new ProgressBar((long)numEpochs * train.Batches, description);
@@ -59,26 +64,27 @@ public sealed class Trainer
         {
             var clock = Stopwatch.StartNew();
             net.train();
-            double lossSum = 0;
-            long correct = 0, seen = 0, batches = 0;
-            foreach (var (X, y) in train)
+            using var totals = new RunningTotals(Classification);
+            long batches = 0;
+            using var data = train.GetEnumerator();
+            while (true)
             {
-                using var scope = torch.NewDisposeScope();
+                using var scope = torch.NewDisposeScope();   // opened before the batch is taken, so the batch belongs to it
+                if (!data.MoveNext()) break;
+                var (X, y) = data.Current;
+                if (batches == 0) RequireSameDevice(X);
                 var yHat = net.call(X);
                 var l = loss(yHat, y);
                 optimizer.zero_grad();
                 l.backward();
                 optimizer.step();
-                long n = X.shape[0];
-                lossSum += l.item<float>() * n;
-                if (Classification) correct += Metrics.Correct(yHat, y);
-                seen += n;
+                totals.Add(l, yHat, y);
                 if (++batches % CollectEvery == 0) CollectNativeGarbage();
-                bar.Advance(status: $"epoch {epoch}/{numEpochs} loss {lossSum / seen:F4}"
-                                    + (Classification ? $" acc {(double)correct / seen:P1}" : ""));
+                int shown = epoch;
+                bar.Advance(1, () => $"epoch {shown}/{numEpochs} {totals.Status()}");
             }
             Scheduler?.step();
-            var trainEval = new Evaluation(lossSum / Math.Max(seen, 1), Classification ? (double)correct / Math.Max(seen, 1) : null);
+            var trainEval = totals.ToEvaluation();
             var validationEval = validation is null ? null : Evaluate(validation);
             History.Add(new EpochStats(History.Count + 1, trainEval, validationEval, clock.Elapsed));
         }
@@ -97,23 +103,89 @@ public sealed class Trainer
     /// </summary>
     private static void CollectNativeGarbage() => GC.Collect(0, GCCollectionMode.Forced, blocking: false);
 
-    /// <summary>Mean loss (and accuracy) over a data set, without gradients, in evaluation mode.</summary>
+    /// <summary>
+    /// Mean loss (and accuracy) over a data set, without gradients, in evaluation mode (dropout off, batch norm on its
+    /// running statistics). The model is left in evaluation mode; <see cref="Fit"/> switches back to training mode at
+    /// the start of every epoch.
+    /// </summary>
     public Evaluation Evaluate(TensorLoader data)
     {
         net.eval();
         using var noGrad = torch.no_grad();
-        double lossSum = 0;
-        long correct = 0, seen = 0;
-        foreach (var (X, y) in data)
+        using var totals = new RunningTotals(Classification);
+        using var batches = data.GetEnumerator();
+        bool first = true;
+        while (true)
         {
-            using var scope = torch.NewDisposeScope();
+            using var scope = torch.NewDisposeScope();       // opened before the batch is taken, so the batch belongs to it
+            if (!batches.MoveNext()) break;
             Interactive.ThrowIfInterrupted();
+            var (X, y) = batches.Current;
+            if (first) RequireSameDevice(X);
+            first = false;
             var yHat = net.call(X);
-            long n = X.shape[0];
-            lossSum += loss(yHat, y).item<float>() * n;
-            if (Classification) correct += Metrics.Correct(yHat, y);
+            totals.Add(loss(yHat, y), yHat, y);
+        }
+        return totals.ToEvaluation();
+    }
+
+    /// <summary>
+    /// Stops with a clear message when the model's parameters and the batches are on different devices (README,
+    /// "Devices"): CUDA would stop at the first layer with a long native message, and some mixes it does not stop at all.
+    /// </summary>
+    private void RequireSameDevice(Tensor batch)
+    {
+        var parameter = net.parameters().FirstOrDefault();
+        if (parameter is null) return;
+        if (parameter.device_type == batch.device_type && parameter.device_index == batch.device_index) return;
+        throw new InvalidOperationException(
+            $"The model's parameters are on {Describe(parameter.device)} but the batches are on {Describe(batch.device)}: "
+            + "put the model on the data's device once, right after building it (net.to(Course.Device), before making its optimizer).");
+    }
+
+    private static string Describe(Device device) => device.ToString().ToLowerInvariant();
+
+    /// <summary>
+    /// Sums of the loss (weighted by batch size) and of the correct predictions, kept as tensors on the batches' device
+    /// and read back only on request. A <c>meta</c> tensor carries no values: read, it gives NaN (the device tests run
+    /// the trainer on libtorch's <c>meta</c> device to catch tensors created on the wrong device).
+    /// </summary>
+    private sealed class RunningTotals(bool classification) : IDisposable
+    {
+        private Tensor? lossSum, correct;
+        private long seen;
+
+        public void Add(Tensor batchLoss, Tensor yHat, Tensor y)
+        {
+            long n = yHat.shape[0];
+            lossSum ??= torch.zeros([], dtype: ScalarType.Float64, device: batchLoss.device).DetachFromDisposeScope();
+            using var weight = ((double)n).ToScalar();
+            lossSum.add_(batchLoss.detach(), weight);                          // Σ loss·n, on the device
+            if (classification)
+            {
+                correct ??= torch.zeros([], dtype: ScalarType.Int64, device: yHat.device).DetachFromDisposeScope();
+                using var hits = yHat.argmax(-1).eq(y).sum();
+                correct.add_(hits);
+            }
             seen += n;
         }
-        return new Evaluation(lossSum / Math.Max(seen, 1), Classification ? (double)correct / Math.Max(seen, 1) : null);
+
+        public double Loss => lossSum is null ? 0 : Read(lossSum) / seen;
+
+        public double Accuracy => correct is null ? 0 : Read(correct) / seen;
+
+        public string Status() => $"loss {Loss:F4}" + (classification ? $" acc {Accuracy:P1}" : "");
+
+        public Evaluation ToEvaluation() => new(Loss, classification ? Accuracy : null);
+
+        private static double Read(Tensor total) =>
+            total.device_type == DeviceType.META ? double.NaN
+            : total.dtype == ScalarType.Int64 ? total.item<long>() : total.item<double>();
+
+        public void Dispose()
+        {
+            lossSum?.Dispose();
+            correct?.Dispose();
+        }
     }
 }

@@ -88,6 +88,25 @@ def main():
         check(len(results) == 1 and results[0]["data"]["text/plain"] == "42" and results[0]["execution_count"] == 1,
               "trailing expression as execute_result", str(results))
 
+        # One execution counter (the session's): silent and store_history=False executions do not increment it and
+        # report its current value; the next stored execution gets the next number everywhere (input, result, reply, label).
+        reply, out = collect(kc, kc.execute("2", silent=True))
+        check(reply["execution_count"] == 1 and not of_type(out, "execute_input") and not of_type(out, "execute_result"),
+              "a silent execution reports the current count and publishes nothing", str(reply))
+        reply, out = collect(kc, kc.execute("3", store_history=False))
+        check(reply["execution_count"] == 1 and [m["execution_count"] for m in of_type(out, "execute_input")] == [1],
+              "store_history=False does not increment the count", str(reply))
+        reply, out = collect(kc, kc.execute('throw new Exception("silent")', silent=True))
+        check(reply["status"] == "error" and reply["execution_count"] == 1, "a silent error keeps the count", str(reply))
+        reply, out = run(kc, "int wrong = \"text\";")
+        counts = [m["execution_count"] for m in of_type(out, "execute_input")]
+        tb = "".join(of_type(out, "error")[0]["traceback"]) if of_type(out, "error") else ""
+        check(reply["execution_count"] == 2 and counts == [2] and "cell 2," in tb,
+              "the next stored execution is number 2 in execute_input, reply and the error's cell label", f"{reply} {counts} {tb[:200]}")
+        reply, out = run(kc, "40 + 3")
+        check(reply["execution_count"] == 3 and [r["execution_count"] for r in of_type(out, "execute_result")] == [3],
+              "execute_result carries the same count as its reply", str(reply))
+
         # Rich outputs: a DataFrame as an HTML table; Plotly charts as Plotly's MIME bundle, plotly.js embedded once per session.
         reply, out = run(kc, 'using Microsoft.Data.Analysis;\n'
                              'new DataFrame(new PrimitiveDataFrameColumn<int>("n", new[] { 1, 2 }), new StringDataFrameColumn("s", new[] { "a", "b" }))')

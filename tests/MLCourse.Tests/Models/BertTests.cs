@@ -120,4 +120,95 @@ public class BertTests
         using var noGrad = torch.no_grad();
         Assert.Equal(y.data<long>().ToArray(), classifier.call(ids, mask).argmax(1).data<long>().ToArray());
     }
+
+    [Fact]
+    public void Parameter_names_are_hugging_face_bert_keys()
+    {
+        using var bert = new Bert(BertConfig.Presets["bert-tiny"]);
+        var names = bert.named_parameters().Select(p => p.name).ToHashSet();
+        // The state_dict keys of Hugging Face's BertModel (bert-base-uncased without the "bert." prefix) …
+        var expected = new List<string>
+        {
+            "embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight", "embeddings.token_type_embeddings.weight",
+            "embeddings.LayerNorm.weight", "embeddings.LayerNorm.bias", "pooler.dense.weight", "pooler.dense.bias",
+        };
+        for (int i = 0; i < 2; i++)
+            foreach (string part in new[] { "attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
+                                             "attention.output.LayerNorm", "intermediate.dense", "output.dense", "output.LayerNorm" })
+                expected.AddRange([$"encoder.layer.{i}.{part}.weight", $"encoder.layer.{i}.{part}.bias"]);
+        // … plus BertForMaskedLM's head (its decoder weight is tied to the word embeddings, so not a parameter of its own).
+        expected.AddRange(["cls.predictions.transform.dense.weight", "cls.predictions.transform.dense.bias",
+                           "cls.predictions.transform.LayerNorm.weight", "cls.predictions.transform.LayerNorm.bias", "cls.predictions.bias"]);
+        Assert.Equal(expected.Order(), names.Order());
+        var shapes = bert.named_parameters().ToDictionary(p => p.name, p => p.parameter.shape);
+        Assert.Equal(new long[] { 512, 128 }, shapes["encoder.layer.1.intermediate.dense.weight"]);   // PyTorch's [out, in]
+    }
+
+    [Fact]
+    public void Initialisation_goes_by_module_type()
+    {
+        Course.Seed(4);
+        using var bert = new Bert(BertConfig.Presets["bert-tiny"]);
+        foreach (var (name, module) in bert.named_modules())
+        {
+            switch (module)
+            {
+                case TorchSharp.Modules.LayerNorm norm:
+                    Assert.True(norm.weight!.eq(1).all().item<bool>(), name);
+                    Assert.True(norm.bias!.eq(0).all().item<bool>(), name);
+                    break;
+                case TorchSharp.Modules.Linear linear:
+                    Assert.True(linear.bias!.eq(0).all().item<bool>(), name);
+                    Assert.InRange(linear.weight!.std().item<float>(), 0.018f, 0.022f);
+                    break;
+                case TorchSharp.Modules.Embedding embedding:
+                    Assert.InRange(embedding.weight!.std().item<float>(), 0.015f, 0.025f);
+                    break;
+            }
+        }
+        Assert.True(bert.named_parameters().Single(p => p.name == "cls.predictions.bias").parameter.eq(0).all().item<bool>());
+    }
+
+    [Fact]
+    public void Mlm_loss_without_masked_tokens_is_zero_not_nan_and_backpropagates()
+    {
+        Course.Seed(5);
+        using var bert = new Bert(Small);
+        var ids = torch.randint(5, 50, new long[] { 2, 6 }, dtype: ScalarType.Int64);
+        var mask = torch.ones(2, 6, dtype: ScalarType.Int64);
+        var loss = bert.MlmLoss(ids, mask, torch.full(2, 6, -100L, dtype: ScalarType.Int64));
+        Assert.Equal(0f, loss.item<float>());
+        loss.backward();
+        Assert.All(bert.parameters(), p => Assert.True(p.grad is null || p.grad.eq(0).all().item<bool>()));
+        // With one masked position the loss is that position's cross-entropy (a mean over one).
+        var labels = torch.full(2, 6, -100L, dtype: ScalarType.Int64);
+        labels[1, 3] = ids[1, 3];
+        using var noGrad = torch.no_grad();
+        bert.eval();
+        var one = bert.MlmLoss(ids, mask, labels).item<float>();
+        var logits = bert.MlmLogits(bert.call(ids, mask))[1, 3];
+        var expected = nn.functional.cross_entropy(logits.unsqueeze(0), ids[1, 3].unsqueeze(0)).item<float>();
+        Assert.Equal(expected, one, 4);
+    }
+
+    [Fact]
+    public void The_mask_bias_is_the_dtypes_most_negative_finite_value_and_an_all_padding_row_stays_finite()
+    {
+        var mask = torch.tensor(new long[] { 1, 1, 0 }).unsqueeze(0);
+        var bias32 = Bert.AttentionBias(mask);
+        Assert.Equal(new long[] { 1, 1, 1, 3 }, bias32.shape);
+        Assert.Equal(new[] { 0f, 0f, float.MinValue }, bias32.reshape(-1).data<float>().ToArray());
+        var bias64 = Bert.AttentionBias(mask, ScalarType.Float64);
+        Assert.Equal(double.MinValue, bias64.reshape(-1)[2].item<double>());
+        Course.Seed(6);
+        using var bert = new Bert(Small);
+        bert.eval();
+        using var noGrad = torch.no_grad();
+        var ids = torch.randint(5, 50, new long[] { 2, 4 }, dtype: ScalarType.Int64);
+        var masks = torch.tensor(new long[,] { { 1, 1, 1, 0 }, { 0, 0, 0, 0 } });
+        var hidden = bert.call(ids, masks);
+        Assert.True(hidden.isfinite().all().item<bool>(), "an all-padding row gave NaN or ∞");
+        bert.to(ScalarType.Float64);
+        Assert.True(bert.call(ids, masks).isfinite().all().item<bool>(), "float64: NaN or ∞");
+    }
 }

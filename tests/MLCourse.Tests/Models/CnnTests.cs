@@ -86,4 +86,19 @@ public class CnnTests
         using var expected = reference.call(x);
         Assert.True(torch.allclose(logits, expected, rtol: 1e-4, atol: 1e-5));
     }
+
+    [Fact]
+    public void One_unbatched_image_gives_the_logits_of_the_same_image_in_a_batch()
+    {
+        torch.manual_seed(5);
+        using var net = new Cnn();
+        net.eval();
+        using var noGrad = torch.no_grad();
+        var image = torch.randn(1, 28, 28);                                  // (C, H, W)
+        using var alone = net.call(image);
+        using var batched = net.call(image.unsqueeze(0));
+        Assert.Equal(new long[] { 10 }, alone.shape);
+        Assert.True(alone.allclose(batched[0], rtol: 1e-5, atol: 1e-6));
+        Assert.Throws<ArgumentException>(() => net.call(torch.randn(28, 28)));
+    }
 }

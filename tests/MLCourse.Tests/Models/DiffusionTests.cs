@@ -48,6 +48,8 @@ public class DiffusionTests
     public void The_sampler_with_a_perfect_denoiser_recovers_a_point_mass()
     {
         // Given data that is always the point c, the ideal noise predictor is ε(x_t, t) = (x_t − √ᾱ_t·c) / √(1 − ᾱ_t).
+        // The last step (t = 0) maps any x_1 to c, so this test checks the loop and the shapes, not the variances:
+        // With_a_perfect_denoiser_a_reverse_step_draws_from_the_true_posterior checks those.
         torch.manual_seed(2);
         var schedule = new NoiseSchedule(200, 5e-4, 0.1);
         var ddpm = new Ddpm(schedule);
@@ -65,6 +67,52 @@ public class DiffusionTests
     }
 
     [Fact]
+    public void With_a_perfect_denoiser_a_reverse_step_draws_from_the_true_posterior()
+    {
+        // Data that is always c: q(x_{t−1} | x_t, x_0 = c) = N(μ̃, β̃_t) with
+        // μ̃ = √ᾱ_{t−1}·β_t/(1 − ᾱ_t)·c + √α_t·(1 − ᾱ_{t−1})/(1 − ᾱ_t)·x_t and β̃_t = β_t·(1 − ᾱ_{t−1})/(1 − ᾱ_t).
+        // A reverse step at t > 0 must match both moments; at t = 0 the oracle's mean is c for any input, which is why
+        // a test of the final samples alone cannot see the variance.
+        torch.manual_seed(9);
+        var schedule = new NoiseSchedule(100, 1e-2, 0.2);
+        var ddpm = new Ddpm(schedule);
+        const float c = 1.5f, xValue = -0.7f;
+        Tensor Oracle(Tensor xt, Tensor t)
+        {
+            var alphaBar = torch.tensor(schedule.AlphaBar, dtype: float32).index_select(0, t).unsqueeze(1);   // (B, 1)
+            return (xt - alphaBar.sqrt() * c) / (1 - alphaBar).sqrt();
+        }
+        foreach (int t in new[] { 1, 30, 99 })
+        {
+            using var xt = torch.full(200_000, 1, xValue);
+            using var previous = ddpm.ReverseStep(Oracle, xt, t);
+            double a = schedule.Alpha[t], b = schedule.Beta[t], ab = schedule.AlphaBar[t], abPrev = schedule.AlphaBar[t - 1];
+            double mean = Math.Sqrt(abPrev) * b / (1 - ab) * c + Math.Sqrt(a) * (1 - abPrev) / (1 - ab) * xValue;
+            double variance = b * (1 - abPrev) / (1 - ab);
+            Assert.Equal(mean, previous.mean().item<float>(), tolerance: 4 * Math.Sqrt(variance / 200_000) + 1e-5);
+            Assert.Equal(variance, previous.var().item<float>(), tolerance: 0.02 * variance);
+        }
+        using var last = ddpm.ReverseStep(Oracle, torch.full(10, 1, xValue), 0);
+        Assert.True(last.allclose(torch.full(10, 1, c), rtol: 0, atol: 1e-4));   // t = 0: the mean, no noise
+    }
+
+    [Fact]
+    public void The_alpha_bar_table_is_made_once_per_device_and_dtype()
+    {
+        var schedule = new NoiseSchedule(10);
+        var x32 = torch.zeros(4, 2);
+        var t = torch.tensor(new long[] { 0, 3, 9, 9 });
+        var first = schedule.AlphaBarTable(x32.device, ScalarType.Float32);
+        using (var noised = schedule.AddNoise(x32, t, torch.ones_like(x32))) { }
+        Assert.Same(first, schedule.AlphaBarTable(x32.device, ScalarType.Float32));
+        Assert.False(first.IsInvalid);
+        Assert.NotSame(first, schedule.AlphaBarTable(x32.device, ScalarType.Float64));
+        using var values = schedule.AlphaBarAt(t, x32);
+        Assert.Equal(new long[] { 4, 1 }, values.shape);
+        Assert.Equal((float)schedule.AlphaBar[3], values[1, 0].item<float>());
+    }
+
+    [Fact]
     public void The_loss_is_zero_for_the_oracle_and_about_one_for_a_predictor_of_zeros()
     {
         torch.manual_seed(3);
@@ -72,7 +120,7 @@ public class DiffusionTests
         var ddpm = new Ddpm(schedule);
         var x0 = torch.zeros(50_000, 3);
         Tensor Oracle(Tensor xt, Tensor t)                                   // data at 0: x_t = √(1 − ᾱ_t)·ε
-            => xt / NoiseSchedule.Gather(schedule.AlphaBar, t, xt).neg().add(1).sqrt();
+            => xt / schedule.AlphaBarAt(t, xt).neg().add(1).sqrt();
         Assert.Equal(0, ddpm.Loss(Oracle, x0).item<float>(), 4);
         Assert.Equal(1, ddpm.Loss((xt, t) => torch.zeros_like(xt), x0).item<float>(), 1);
     }

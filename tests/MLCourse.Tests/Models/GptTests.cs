@@ -58,4 +58,45 @@ public class GptTests
         Assert.Equal(new long[] { 6, 7, 3, 4, 5, 6, 7, 3 }, gpt.Generate([3, 4, 5], 8, temperature: 0.1, seed: 1));
         Assert.Throws<ArgumentOutOfRangeException>(() => gpt.Generate([3], 1, temperature: 0));
     }
+
+    [Fact]
+    public void The_causal_bias_is_zero_up_to_the_diagonal_and_the_dtypes_lowest_value_above()
+    {
+        using var bias = Gpt.CausalBias(4);
+        Assert.Equal(new long[] { 1, 1, 4, 4 }, bias.shape);
+        float lowest = (float)torch.finfo(ScalarType.Float32).min;
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++)
+                Assert.Equal(j > i ? lowest : 0f, bias[0, 0, i, j].item<float>());
+        using var half = Gpt.CausalBias(3, dtype: ScalarType.Float64);
+        Assert.Equal(torch.finfo(ScalarType.Float64).min, half[0, 0, 0, 2].item<double>());
+    }
+
+    [Fact]
+    public void Weights_start_by_module_type()
+    {
+        Course.Seed(8);
+        using var gpt = new Gpt(Small with { Hidden = 64, Intermediate = 128, VocabSize = 50 });
+        int linears = 0, norms = 0, embeddings = 0;
+        foreach (var module in gpt.modules())
+        {
+            switch (module)
+            {
+                case TorchSharp.Modules.Linear linear:
+                    linears++;
+                    Assert.Equal(0.02, linear.weight!.std().item<float>(), 2);
+                    Assert.Equal(0f, linear.bias!.abs().max().item<float>());
+                    break;
+                case TorchSharp.Modules.Embedding embedding:
+                    embeddings++;
+                    Assert.Equal(0.02, embedding.weight!.std().item<float>(), 2);
+                    break;
+                case TorchSharp.Modules.LayerNorm norm:
+                    norms++;
+                    Assert.True(norm.weight!.eq(1).all().item<bool>() && norm.bias!.eq(0).all().item<bool>(), "a layer norm is not γ = 1, β = 0");
+                    break;
+            }
+        }
+        Assert.Equal((12, 5, 2), (linears, norms, embeddings));           // 6 linear layers and 2 norms per layer, 2 layers
+    }
 }

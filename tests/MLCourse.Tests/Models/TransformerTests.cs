@@ -124,4 +124,41 @@ public class TransformerTests
         long right = generated.eq(targetOutput).all(1).sum().item<long>();
         Assert.True(right == 12, $"greedy decoding should reproduce every training sequence followed by EOS, got {right} of 12");
     }
+
+    [Fact]
+    public void Generate_decodes_without_dropout_and_gives_the_model_back_in_its_mode()
+    {
+        torch.manual_seed(6);
+        var model = new Seq2SeqTransformer(Small with { Dropout = 0.5 });
+        var source = torch.randint(1, 7, new long[] { 4, 6 });
+        model.eval();
+        using var reference = model.Generate(source, bos: 1, eos: 2, maxLength: 8);
+        model.train();                                                          // the caller forgot eval()
+        for (int i = 0; i < 3; i++)
+        {
+            using var again = model.Generate(source, bos: 1, eos: 2, maxLength: 8);
+            Assert.Equal(reference.shape, again.shape);                          // generation in training mode = in evaluation mode
+            Assert.Equal(reference.data<long>().ToArray(), again.data<long>().ToArray());
+        }
+        Assert.True(model.training);
+        model.eval();
+        using var _ = model.Generate(source, bos: 1, eos: 2, maxLength: 8);
+        Assert.False(model.training);
+    }
+
+    [Fact]
+    public void A_source_of_padding_only_gives_numbers_not_NaN()
+    {
+        // Masked scores are torch.finfo(dtype).min, as Hugging Face masks: a row whose keys are all hidden gets equal
+        // weights; with −∞ its softmax is 0/0 = NaN, which then spreads to every position that attends to it.
+        torch.manual_seed(7);
+        var model = new Seq2SeqTransformer(Small);
+        model.eval();
+        var source = torch.tensor(new long[,] { { 3, 4, 5, 0 }, { 0, 0, 0, 0 } });
+        var target = torch.tensor(new long[,] { { 1, 6, 7 }, { 1, 6, 7 } });
+        using var logits = model.call(source, target);
+        Assert.False(logits.isnan().any().item<bool>(), "NaN in the logits of a batch with an all-padding source");
+        using var generated = model.Generate(source, bos: 1, eos: 2, maxLength: 4);
+        Assert.Equal(2, generated.shape[0]);
+    }
 }

@@ -34,4 +34,51 @@ public class WordPieceTokenizerTests
         Assert.Equal(1996, tokenizer.Id("the"));
         Assert.Equal(["this", "movie", "was", "un", "##watch", "##able"], tokenizer.Tokenize("This movie was unwatchable"));
     }
+
+    private static readonly string[] Paths =
+        ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "##a", "\U0001F600", "##\U0001F600", "the", "movie", "themovie",
+         "$", "5", "##€", "¿", "que", "—", "`", "^", "x"];
+
+    [Fact]
+    public void The_100_character_limit_counts_code_points_not_utf16_units()
+    {
+        var tokenizer = new WordPieceTokenizer(Paths);
+        var hundred = tokenizer.Tokenize(new string('a', 100));
+        Assert.Equal(100, hundred.Count);
+        Assert.Equal(["a", "##a"], hundred.Take(2));
+        Assert.Equal(["[UNK]"], tokenizer.Tokenize(new string('a', 101)));
+        // 51 emoji: 51 code points but 102 UTF-16 units; BERT (Python's len) counts 51, so the word is cut, not [UNK].
+        string emoji = string.Concat(Enumerable.Repeat("\U0001F600", 51));
+        Assert.Equal(102, emoji.Length);
+        var pieces = tokenizer.Tokenize(emoji);
+        Assert.Equal(51, pieces.Count);
+        Assert.Equal(["\U0001F600", "##\U0001F600"], pieces.Take(2));
+        Assert.Equal(["[UNK]"], tokenizer.Tokenize(string.Concat(Enumerable.Repeat("\U0001F600", 101))));
+    }
+
+    [Fact]
+    public void Control_and_format_characters_are_removed_and_other_whitespace_splits()
+    {
+        var tokenizer = new WordPieceTokenizer(Paths);
+        // NUL, U+FFFD, a C1 control (U+0096, what cp1252's en dash becomes when misdecoded, common in IMDB) and a
+        // zero-width space (Cf) vanish, joining their neighbours, as BERT's _clean_text does.
+        Assert.Equal(["themovie"], tokenizer.Tokenize("the\u0000movie"));
+        Assert.Equal(["themovie"], tokenizer.Tokenize("the\uFFFDmovie"));
+        Assert.Equal(["themovie"], tokenizer.Tokenize("the\u0096movie"));
+        Assert.Equal(["themovie"], tokenizer.Tokenize("the\u200Bmovie"));
+        // Tab, newline, carriage return and any space separator (no-break space, U+3000) split words.
+        Assert.Equal(["the", "movie", "the", "movie", "the"], tokenizer.Tokenize("the\tmovie\r\nthe\u00A0movie\u3000the"));
+        Assert.Empty(tokenizer.Tokenize(" \u0000\t\u200B "));
+    }
+
+    [Fact]
+    public void Punctuation_is_every_ascii_symbol_and_unicode_p_categories_but_not_other_symbols()
+    {
+        var tokenizer = new WordPieceTokenizer(Paths);
+        // ASCII $ ` ^ are symbols (Sc, Sk), yet BERT treats all non-alphanumeric ASCII as punctuation: split off.
+        Assert.Equal(["$", "5", "`", "x", "^", "x"], tokenizer.Tokenize("$5`x^x"));
+        // ¿ (Po) and — (Pd) are punctuation; € (Sc, not ASCII) is not, so "5€" stays one word: 5 ##€.
+        Assert.Equal(["¿", "que", "—", "x"], tokenizer.Tokenize("¿que—x"));
+        Assert.Equal(["5", "##€"], tokenizer.Tokenize("5€"));
+    }
 }

@@ -47,6 +47,69 @@ public class AdamTests
     }
 
     [Fact]
+    public void A_parameter_whose_first_gradient_comes_late_gets_PyTorchs_first_step()
+    {
+        // torch.optim.Adam counts steps per parameter (state["step"]): at a parameter's first update t = 1, so
+        // m̂ = g and v̂ = g², and the documented update is θ ← θ − lr·g / (|g| + ε), whatever step the optimizer is at.
+        const double lr = 0.1;
+        var early = nn.Parameter(torch.tensor(new[] { 1.0f, -2.0f }));
+        var late = nn.Parameter(torch.tensor(new[] { 0.5f, 3.0f }));
+        using var adam = new Adam([early, late], lr: lr);
+        for (int i = 0; i < 3; i++)                                   // three steps in which only `early` has a gradient
+        {
+            using var scope = torch.NewDisposeScope();
+            adam.zero_grad();
+            early.pow(2).sum().backward();
+            adam.step();
+        }
+        var before = late.detach().clone();
+        var g = torch.tensor(new[] { 0.3f, -4.0f });                  // d/dθ of (g·θ) is g
+        adam.zero_grad();
+        (late * g).sum().backward();
+        adam.step();
+        var expected = before - lr * g / (g.abs() + 1e-8);
+        Assert.True(late.detach().allclose(expected, rtol: 1e-5, atol: 1e-6),
+            $"late parameter after its first update: {Show(late)}, PyTorch's first step gives {Show(expected)}");
+        Assert.Equal(4, adam.Steps);
+    }
+
+    [Fact]
+    public void Each_parameter_counts_the_steps_at_which_it_had_a_gradient()
+    {
+        var early = nn.Parameter(torch.ones(2));
+        var late = nn.Parameter(torch.ones(2));
+        using var adam = new Adam([early, late]);
+        for (int i = 0; i < 5; i++)
+        {
+            adam.zero_grad();
+            (i < 3 ? early.sum() : (early + late).sum()).backward();
+            adam.step();
+        }
+        Assert.Equal((5L, 5L, 2L), (adam.Steps, adam.StepsOf(early), adam.StepsOf(late)));
+        Assert.Throws<ArgumentException>(() => adam.StepsOf(nn.Parameter(torch.ones(1))));
+    }
+
+    [Fact]
+    public void TorchSharps_schedulers_drive_its_learning_rate()
+    {
+        var w = nn.Parameter(torch.ones(3));
+        using var adam = new Adam([w], lr: 0.08);
+        var scheduler = optim.lr_scheduler.StepLR(adam, step_size: 1, gamma: 0.5);
+        Assert.Single(adam.ParamGroups);
+        for (int epoch = 0; epoch < 3; epoch++)
+        {
+            adam.zero_grad();
+            w.sum().backward();
+            adam.step();
+            scheduler.step();
+        }
+        Assert.Equal(0.01, adam.LearningRate, 12);                    // 0.08 · 0.5³
+        Assert.Equal(0.01, adam.ParamGroups.Single().LearningRate, 12);
+    }
+
+    private static string Show(Tensor t) => "[" + string.Join(", ", t.detach().data<float>().ToArray().Select(v => v.ToString("G6"))) + "]";
+
+    [Fact]
     public void A_step_leaves_nothing_for_the_finalizer_while_TorchSharps_Adam_leaves_native_scalars()
     {
         const int steps = 200;

@@ -1,5 +1,6 @@
 // Checks of hw-imdb-bert.q1, EncodeBatch(tokenizer, texts, maxLength) (3 points): the student's tensors against a
-// reference built here from tokenizer.Encode, on fresh random sentences (short ones padded, long ones truncated).
+// reference built here from tokenizer.Encode, on fresh random sentences (short ones padded, long ones truncated to their
+// head and tail: the first keep / 4 and the last keep − keep / 4 pieces, keep = maxLength − 2).
 using MLCourse.Grading;
 using MLCourse.Text;
 using TorchSharp;
@@ -16,11 +17,12 @@ sealed class EncodeBatchCheck(Func<WordPieceTokenizer, IReadOnlyList<string>, in
     public override void Run(Grade grade)
     {
         var tokenizer = WordPieceTokenizer.Load();
-        int count = grade.Random.Next(5, 9), maxLength = grade.Random.Next(10, 24);
+        int count = grade.Random.Next(6, 10), maxLength = grade.Random.Next(10, 24);
         var texts = new List<string>();
         for (int i = 0; i < count; i++)
         {
-            int words = i == 0 ? 0 : i == 1 ? maxLength - 2 : grade.Random.Next(1, 3 * maxLength);   // empty, exactly full, random
+            // empty, exactly full, surely truncated, random
+            int words = i == 0 ? 0 : i == 1 ? maxLength - 2 : i == 2 ? 3 * maxLength : grade.Random.Next(1, 3 * maxLength);
             texts.Add(string.Join(" ", Enumerable.Range(0, words).Select(_ => Words[grade.Random.Next(Words.Length)])));
         }
         // sentence 1 must have exactly maxLength − 2 pieces (a full row, no [PAD]): cut it down word by word, then fill
@@ -53,8 +55,8 @@ sealed class EncodeBatchCheck(Func<WordPieceTokenizer, IReadOnlyList<string>, in
         {
             Expect.That(result.Ids is not null, "EncodeBatch did not run (see the first part).");
             Expect.Close(result.Ids.to(ScalarType.Float64), expectedIds.to(ScalarType.Float64), $"{call}: Ids", atol: 0, rtol: 0,
-                hint: $"Row = [CLS] ({tokenizer.ClsId}), the first maxLength − 2 ids of tokenizer.Encode(text), [SEP] ({tokenizer.SepId}), "
-                      + $"then [PAD] ({tokenizer.PadId}). [SEP] comes right after the last kept piece, also when the text was truncated.");
+                hint: $"Row = [CLS] ({tokenizer.ClsId}), the ids of tokenizer.Encode(text) — when there are more than keep = maxLength − 2, "
+                      + $"the first keep / 4 and the last keep − keep / 4 of them — then [SEP] ({tokenizer.SepId}), then [PAD] ({tokenizer.PadId}).");
         });
     }
 
@@ -65,7 +67,9 @@ sealed class EncodeBatchCheck(Func<WordPieceTokenizer, IReadOnlyList<string>, in
         for (int row = 0; row < texts.Count; row++)
         {
             var pieces = new List<long> { tokenizer.ClsId };
-            pieces.AddRange(tokenizer.Encode(texts[row]).Take(maxLength - 2).Select(id => (long)id));
+            var all = tokenizer.Encode(texts[row]);
+            int keep = maxLength - 2, head = keep / 4;
+            pieces.AddRange((all.Length <= keep ? all : all.Take(head).Concat(all.Skip(all.Length - (keep - head)))).Select(id => (long)id));
             pieces.Add(tokenizer.SepId);
             for (int i = 0; i < maxLength; i++)
             {
