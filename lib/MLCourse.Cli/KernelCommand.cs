@@ -10,7 +10,7 @@ internal static class KernelCommand
     {
         var plotly = new Option<PlotlyMode>("--plotly")
         {
-            Description = "Where charts get plotly.js: Embed (the first chart of a session carries it; works offline) or Cdn.",
+            Description = "Embed: the first chart of a session carries plotly.js for front ends that draw the HTML fallback (works offline); Native: charts carry Plotly's MIME type and an HTML fallback only (front ends that draw it natively).",
             DefaultValueFactory = _ => PlotlyMode.Embed,
         };
         return new Command("kernel", "The Jupyter kernel: open the workbook's notebooks in VS Code's Jupyter extension, JupyterLab or the classic notebook.")

@@ -17,6 +17,7 @@ var root = new RootCommand("mlcourse: the C# deep-learning workbook's command li
     GradeCommand.CreateWorker(),
     AutograderCommand.Create(),
     BenchCommand.Create(),
+    BookCommand.Create(),
 };
 int code = await root.Parse(args).InvokeAsync();
 // A cell stopped by its timeout may still be running on a background thread: leave without waiting for it.

@@ -36,9 +36,11 @@ public sealed class MLCourseKernelExtension : IKernelExtension
     [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void RegisterFormatters()
     {
+        // Plotly's MIME bundle, as in the workbook's engine: the figure JSON (front ends draw it natively) + an HTML fallback.
+        Formatter.Register<GenericChart>((chart, writer) => writer.Write(Views.ChartJson(chart)), Views.PlotlyMimeType);
         Formatter.Register<GenericChart>((chart, writer) => writer.Write(ChartOutput(chart)), HtmlFormatter.MimeType);
         Formatter.Register<GenericChart>((_, writer) => writer.Write("Plotly chart (shown as HTML in a notebook client)"), PlainTextFormatter.MimeType);
-        Formatter.SetPreferredMimeTypesFor(typeof(GenericChart), HtmlFormatter.MimeType);
+        Formatter.SetPreferredMimeTypesFor(typeof(GenericChart), Views.PlotlyMimeType, HtmlFormatter.MimeType);
 
         Formatter.Register<torch.Tensor>((t, writer) => writer.Write(Views.Tensor(t)), PlainTextFormatter.MimeType);
         Formatter.SetPreferredMimeTypesFor(typeof(torch.Tensor), PlainTextFormatter.MimeType);
@@ -48,7 +50,7 @@ public sealed class MLCourseKernelExtension : IKernelExtension
         Formatter.SetPreferredMimeTypesFor(typeof(ProgressView), HtmlFormatter.MimeType);
     }
 
-    /// <summary>The chart's HTML; the first chart of the kernel session also carries plotly.js, so charts draw offline.</summary>
+    /// <summary>The chart's HTML fallback; the first chart of the kernel session also carries plotly.js, so charts draw offline.</summary>
     internal static string ChartOutput(GenericChart chart)
     {
         string html = Views.ChartHtml(chart);

@@ -114,9 +114,9 @@ internal sealed class KernelSink : IOutputSink, IDisposable
     private JsonObject Bundle(IReadOnlyDictionary<string, string> data)
     {
         var bundle = new JsonObject();
-        foreach (var (mime, value) in data)
+        foreach (var (mime, value) in plotly.Apply(data))
         {
-            if (mime == "text/html") bundle[mime] = plotly.Apply(value);
+            if (mime == "text/html") bundle[mime] = value;
             else if (mime == "application/json" || mime.EndsWith("+json", StringComparison.Ordinal)) bundle[mime] = ParseOrText(value);
             else bundle[mime] = value;
         }

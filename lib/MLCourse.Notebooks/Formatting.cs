@@ -8,7 +8,7 @@ namespace MLCourse.Notebooks;
 
 /// <summary>
 /// Turns values into MIME bundles with Microsoft.DotNet.Interactive.Formatting (the library .NET Interactive
-/// used), plus the workbook's own formatters: Plotly.NET charts as HTML that loads plotly.js, tensors as
+/// used), plus the workbook's own formatters: Plotly.NET charts as Plotly's MIME bundle (figure JSON + HTML), tensors as
 /// shape/dtype/device/values, DataFrames as HTML tables, progress bars as HTML.
 /// </summary>
 public static class ValueFormatter
@@ -48,9 +48,12 @@ public static class ValueFormatter
         Formatter.Register<JavascriptContent>((j, writer) => writer.Write(j.Code), PlainTextFormatter.MimeType);
         Formatter.SetPreferredMimeTypesFor(typeof(JavascriptContent), "application/javascript");
 
+        // Charts as Plotly's MIME bundle: the figure JSON (drawn natively by JupyterLab, VS Code, the book) and an HTML
+        // fallback; the runner and the kernel put plotly.js in front of a notebook's first chart (ChartOutputs).
+        Formatter.Register<GenericChart>((chart, writer) => writer.Write(Views.ChartJson(chart)), Views.PlotlyMimeType);
         Formatter.Register<GenericChart>((chart, writer) => writer.Write(Views.ChartHtml(chart)), HtmlFormatter.MimeType);
         Formatter.Register<GenericChart>((chart, writer) => writer.Write("Plotly chart (shown as HTML in a notebook client)"), PlainTextFormatter.MimeType);
-        Formatter.SetPreferredMimeTypesFor(typeof(GenericChart), HtmlFormatter.MimeType);
+        Formatter.SetPreferredMimeTypesFor(typeof(GenericChart), Views.PlotlyMimeType, HtmlFormatter.MimeType);
 
         Formatter.Register<torch.Tensor>((t, writer) => writer.Write(Views.Tensor(t)), PlainTextFormatter.MimeType);
         Formatter.SetPreferredMimeTypesFor(typeof(torch.Tensor), PlainTextFormatter.MimeType);

@@ -123,6 +123,7 @@ public static class NotebookRunner
             options.OnCell?.Invoke(report);
             if (result.Status != CellStatus.Ok && (!options.ContinueOnError || session.IsBroken)) stopped = true;
         }
+        ChartOutputs.EmbedPlotlyOnce(notebook);   // the executed notebook draws its charts offline
         return new RunReport(notebook, reports, clock.Elapsed);
     }
 }

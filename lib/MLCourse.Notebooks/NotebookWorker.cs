@@ -156,6 +156,7 @@ public static class NotebookWorker
                 options.OnCell?.Invoke(report);
             }
         }
+        ChartOutputs.EmbedPlotlyOnce(notebook);   // the executed notebook draws its charts offline
         return new RunReport(notebook, reports.Values.ToList(), clock.Elapsed);
     }
 

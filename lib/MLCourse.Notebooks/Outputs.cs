@@ -66,3 +66,55 @@ public sealed class OutputCollector : IOutputSink
         }
     }
 }
+
+/// <summary>
+/// Makes a notebook's charts draw offline: the first output that carries a chart (<see cref="Views.PlotlyMimeType"/>
+/// beside its HTML fallback) gets plotly.js in front of its HTML, once per notebook, so the executed notebook opened in a
+/// classic front end, nbconvert's HTML or a browser draws every chart with no network. Front ends that draw Plotly's
+/// MIME type natively (JupyterLab, VS Code, the book) ignore the HTML.
+/// </summary>
+public static class ChartOutputs
+{
+    /// <summary>True when the bundle is a chart: Plotly's figure JSON with an HTML fallback.</summary>
+    public static bool IsChart(IReadOnlyDictionary<string, string> data) =>
+        data.ContainsKey(Views.PlotlyMimeType) && data.ContainsKey("text/html");
+
+    /// <summary>True when the bundle's HTML already carries plotly.js.</summary>
+    public static bool CarriesPlotly(IReadOnlyDictionary<string, string> data) =>
+        data.TryGetValue("text/html", out var html) && html.StartsWith(Views.PlotlyScriptMarker, StringComparison.Ordinal);
+
+    /// <summary>The bundle with plotly.js in front of its HTML (as is when it has it already, or plotly.js is missing).</summary>
+    public static IReadOnlyDictionary<string, string> WithPlotly(IReadOnlyDictionary<string, string> data)
+    {
+        if (CarriesPlotly(data) || Views.PlotlyScriptElement is not { } script || !data.TryGetValue("text/html", out var html)) return data;
+        return new Dictionary<string, string>(data) { ["text/html"] = script + html };
+    }
+
+    /// <summary>Puts plotly.js into the notebook's first chart output, unless an output carries it already; true when it did.</summary>
+    public static bool EmbedPlotlyOnce(Notebook notebook)
+    {
+        var outputs = notebook.Cells.Where(c => c.Kind == CellKind.Code).SelectMany(c => c.Outputs.Select((o, i) => (Cell: c, Index: i, Output: o))).ToList();
+        if (outputs.Any(o => Data(o.Output) is { } d && CarriesPlotly(d))) return false;
+        foreach (var (cell, index, output) in outputs)
+        {
+            if (Data(output) is not { } data || !IsChart(data)) continue;
+            var embedded = WithPlotly(data);
+            if (ReferenceEquals(embedded, data)) return false;
+            cell.Outputs[index] = output switch
+            {
+                DisplayOutput d => d with { Data = embedded },
+                ResultOutput r => r with { Data = embedded },
+                _ => output,
+            };
+            return true;
+        }
+        return false;
+    }
+
+    private static IReadOnlyDictionary<string, string>? Data(CellOutput output) => output switch
+    {
+        DisplayOutput d => d.Data,
+        ResultOutput r => r.Data,
+        _ => null,
+    };
+}

@@ -133,7 +133,8 @@ def cell_outputs(cell):
         if any(p.search(html) or p.search(plain) for p in DNI_ONLY):
             continue
         if "Plotly.newPlot" in html:
-            items.append(("chart",))
+            # A chart is Plotly's MIME bundle in both engines: the figure JSON beside the HTML fallback.
+            items.append(("chart",) if "application/vnd.plotly.v1+json" in data else ("chart without application/vnd.plotly.v1+json",))
         elif "<progress" in html:
             items.append(("progress",))  # .NET Interactive sends a display's preferred MIME type only (HTML here)
         elif "<table" in html:

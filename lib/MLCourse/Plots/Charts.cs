@@ -98,7 +98,17 @@ public static class Charts
             ReverseYAxis: true);
         chart = Plotly.NET.Chart.withXAxis(BareAxis(reversed: false), FSharpOption<StyleParam.SubPlotId>.None).Invoke(chart);
         chart = Plotly.NET.Chart.withYAxis(BareAxis(reversed: true), FSharpOption<StyleParam.SubPlotId>.None).Invoke(chart);
-        chart = chart.WithSize(Math.Max(160, width * pixelSize + 60), Math.Max(120, height * pixelSize + (title.Length > 0 ? 90 : 50)));
+        // Plotly's default margins (80 px on each side, 100 at the top) left a short grid a plot area of a few pixels, and
+        // with the y axis anchored to x's scale plotly.js then failed ("Something went wrong with axis scaling") and drew
+        // nothing. Explicit margins: room for the title and, for signed maps, the colour bar.
+        int marginTop = title.Length > 0 ? 50 : 10, right = diverging ? 90 : 10, side = 10;
+        var margin = new Plotly.NET.LayoutObjects.Margin();
+        margin.SetProperty("l", side);
+        margin.SetProperty("r", right);
+        margin.SetProperty("t", marginTop);
+        margin.SetProperty("b", side);
+        chart = Plotly.NET.Chart.withMargin(margin).Invoke(chart);
+        chart = chart.WithSize(Math.Max(160, width * pixelSize + side + right), Math.Max(80, height * pixelSize + marginTop + side));
         return title.Length > 0 ? WithTitle(chart, title) : chart;
     }
 

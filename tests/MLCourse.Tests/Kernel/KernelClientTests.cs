@@ -53,7 +53,9 @@ public sealed class KernelClientTests(InstalledKernel kernel) : IClassFixture<In
         var html = outputs.Select(o => o!["data"]?["text/html"]).Where(h => h is not null)
             .Select(h => h is JsonArray lines ? string.Concat(lines.Select(l => l!.GetValue<string>())) : h!.GetValue<string>())
             .ToList();
-        Assert.Contains(html, h => h.Contains("renderPlotly_", StringComparison.Ordinal) && h.Contains("Plotly.newPlot", StringComparison.Ordinal));
+        Assert.Contains(html, h => h.Contains("Plotly.newPlot", StringComparison.Ordinal));
+        // Charts are Plotly's MIME bundle: the figure JSON (an object in the .ipynb, as nbformat stores JSON types) beside the HTML.
+        Assert.Contains(outputs, o => o!["data"]?[MLCourse.Views.PlotlyMimeType] is JsonObject figure && figure["data"] is JsonArray);
         // The first chart carries plotly.js (Plotly.NET's copy), so it draws without internet.
         Assert.Contains(html, h => h.Contains("plotly.js v2.28.0", StringComparison.Ordinal));
         Assert.Equal("C#", notebook["metadata"]!["language_info"]!["name"]!.GetValue<string>());

@@ -12,7 +12,7 @@ public sealed class KernelSinkTests
         using var session = new ScriptSession();
         var published = new List<(string Type, JsonObject Content)>();
         void Publish(string type, JsonObject content) { lock (published) published.Add((type, content)); }
-        var plotly = new PlotlyEmbedding(PlotlyMode.Cdn);
+        var plotly = new PlotlyEmbedding(PlotlyMode.Native);
 
         using (var first = new KernelSink(Publish, plotly, silent: false, executionCount: 1))
         {

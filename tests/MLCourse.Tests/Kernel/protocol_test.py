@@ -107,7 +107,7 @@ def main():
         check(reply["execution_count"] == 3 and [r["execution_count"] for r in of_type(out, "execute_result")] == [3],
               "execute_result carries the same count as its reply", str(reply))
 
-        # Rich outputs: a DataFrame as an HTML table; Plotly charts as HTML, plotly.js embedded once per session.
+        # Rich outputs: a DataFrame as an HTML table; Plotly charts as Plotly's MIME bundle, plotly.js embedded once per session.
         reply, out = run(kc, 'using Microsoft.Data.Analysis;\n'
                              'new DataFrame(new PrimitiveDataFrameColumn<int>("n", new[] { 1, 2 }), new StringDataFrameColumn("s", new[] { "a", "b" }))')
         html = of_type(out, "execute_result")[0]["data"].get("text/html", "")
@@ -116,8 +116,9 @@ def main():
         for _ in range(2):
             reply, out = run(kc, 'MLCourse.Plots.Charts.Line(new double[] { 0, 1, 2 }, new double[] { 1, 0, 1 }, "y")')
             charts.append(of_type(out, "execute_result")[0]["data"])
-        check(all("renderPlotly_" in c["text/html"] and "Plotly.newPlot" in c["text/html"] for c in charts),
-              "a Plotly.NET chart is an execute_result with text/html that draws it")
+        check(all(isinstance(c.get("application/vnd.plotly.v1+json"), dict) and c["application/vnd.plotly.v1+json"]["data"][0]["y"] == [1, 0, 1]
+                  and "Plotly.newPlot" in c["text/html"] for c in charts),
+              "a Plotly.NET chart is an execute_result with Plotly's figure JSON and a text/html fallback that draws it")
         check("plotly.js v2.28.0" in charts[0]["text/html"] and "plotly.js v2.28.0" not in charts[1]["text/html"],
               "plotly.js is embedded in the session's first chart only")
 

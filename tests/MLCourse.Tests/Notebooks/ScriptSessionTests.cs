@@ -112,13 +112,13 @@ public class ScriptSessionTests
     }
 
     [Fact]
-    public async Task Charts_are_html_that_loads_plotly()
+    public async Task Charts_are_plotly_figures_with_html_that_draws_them()
     {
         var (_, outputs) = await Run("MLCourse.Plots.Charts.Line(new double[] { 1, 2 }, new double[] { 3, 4 }, \"curve\")");
-        var html = Assert.IsType<ResultOutput>(outputs.Single()).Data["text/html"];
-        Assert.Contains("Plotly.newPlot", html);
-        Assert.Contains("plotly-2.28.0.min", html);
-        Assert.Contains("\"name\":\"curve\"", html);
+        var data = Assert.IsType<ResultOutput>(outputs.Single()).Data;
+        Assert.Contains("Plotly.newPlot", data["text/html"]);
+        Assert.Contains("\"name\":\"curve\"", data["text/html"]);
+        Assert.Contains("\"name\":\"curve\"", data[MLCourse.Views.PlotlyMimeType]);
     }
 
     [Fact]
