@@ -107,8 +107,15 @@ sealed class KnnPredictCheck(Func<Tensor, Tensor, Tensor, int, Tensor> KnnPredic
         if (k > 1)
             mistakes.Add(($"they are those of a vote among k − 1 = {k - 1} neighbours: k is off by one, take exactly the k nearest rows.",
                           () => Knn(XTrain, yTrain, XQuery, k - 1, 2, false)));
-        foreach (var (message, predict) in mistakes)
-            if (actual.shape.SequenceEqual(new[] { XQuery.shape[0] }) && actual.eq(predict()).all().item<bool>()) return message;
-        return null;
+        if (!actual.shape.SequenceEqual(new[] { XQuery.shape[0] })) return null;
+        // On a small random data set two mistakes can give the same predictions (e.g. k + 1 neighbours and the L1
+        // distance): then each is named, so the student is never sent after the wrong one.
+        var matches = mistakes.Where(m => actual.eq(m.Predict()).all().item<bool>()).Select(m => m.Message).ToList();
+        return matches.Count switch
+        {
+            0 => null,
+            1 => matches[0],
+            _ => "on this data they match more than one typical mistake, either " + string.Join(" Or ", matches),
+        };
     }
 }
