@@ -23,6 +23,12 @@ public sealed record GradeOptions
     public TimeSpan TotalTimeout { get; init; } = TimeSpan.FromMinutes(60);
 
     /// <summary>
+    /// Seed of the checks' random inputs. Null (the default) draws a fresh seed for every grading, so that answers
+    /// hard-coded for one set of inputs fail; a fixed seed reproduces a grading exactly (tests of the checks' diagnoses).
+    /// </summary>
+    public int? Seed { get; init; }
+
+    /// <summary>
     /// Derive each cell's, each question's and the whole grading's limit from the solution's run time stored in the
     /// homework's <c>timing.json</c> (<see cref="TimeLimits"/>), when there is one; else <see cref="CellTimeout"/> and
     /// <see cref="TotalTimeout"/> apply as they are.
@@ -147,7 +153,7 @@ public static class Grader
         var settled = new Dictionary<string, string>();
         var skip = new SortedSet<int>();
         var notes = new List<string>();
-        int seed = RandomNumberGenerator.GetInt32(int.MaxValue);
+        int seed = options.Seed ?? RandomNumberGenerator.GetInt32(int.MaxValue);
         int codeCells = notebook.Cells.Count(c => c.Kind == CellKind.Code);
         int workers = 0;
         string? unfinished = null;

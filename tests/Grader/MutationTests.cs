@@ -158,6 +158,8 @@ public sealed class OptimizerMutationTests
 /// <summary>hw-classic-ml: the four functions are checked on the grader's own inputs, so one grading carries one mutation per question.</summary>
 public sealed class ClassicMlMutationTests
 {
+    private const int ClassicSeed = 20261205;
+
     private static MnistMutationTests.Mutation M(string name, string old, string replacement, string question, string part, string message, bool alone = false) =>
         new(name, old, replacement, question, part, message, alone);
 
@@ -199,8 +201,22 @@ public sealed class ClassicMlMutationTests
     [MemberData(nameof(Groups))]
     public async Task Each_mutation_is_named_in_the_part_where_the_mistake_is(MnistMutationTests.Mutation[] group)
     {
-        var report = await OptimizerMutationTests.GradeMutated("hw-classic-ml", group);
+        // A fixed seed: whether a k-NN mutation changes the predictions of a given part depends on the drawn points.
+        var report = await OptimizerMutationTests.GradeMutated("hw-classic-ml", group, options: GraderFixture.Options() with { Seed = ClassicSeed });
         MnistMutationTests.AssertNamed(report, "hw-classic-ml", group);
+    }
+
+    [Fact]
+    public async Task A_fixed_seed_reproduces_the_checks_inputs_and_a_fresh_one_does_not()
+    {
+        var group = Enumerable.First<object[]>(Groups()).Cast<MnistMutationTests.Mutation>().ToArray();   // wrong values whose feedback quotes the random inputs' sizes
+        string Text(GradeReport r) => string.Join("\n", r.Questions.SelectMany(q => q.Feedback));
+        var seeded = GraderFixture.Options() with { Seed = ClassicSeed };
+        string first = Text(await OptimizerMutationTests.GradeMutated("hw-classic-ml", group, options: seeded));
+        string second = Text(await OptimizerMutationTests.GradeMutated("hw-classic-ml", group, options: seeded));
+        Assert.Equal(first, second);
+        string other = Text(await OptimizerMutationTests.GradeMutated("hw-classic-ml", group, options: seeded with { Seed = ClassicSeed + 1 }));
+        Assert.NotEqual(first, other);
     }
 }
 
