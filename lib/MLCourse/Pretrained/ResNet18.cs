@@ -19,8 +19,10 @@ namespace MLCourse.Pretrained;
 /// <item>input [1, 3, 224, 224] in BGR channel order, pixel values 0–255 minus a per-pixel mean image (about 103, 116,
 /// 123 for B, G, R): <see cref="Preprocess"/> does that to RGB images in [0, 1].</item>
 /// </list>
-/// The graph's padding is asymmetric (CNTK's, e.g. 3 before and 2 after for the first 7×7 convolution); at 224×224 (any
-/// even size) it computes exactly what torchvision's symmetric padding computes, which the equivalence test checks.
+/// The graph's padding is asymmetric (CNTK's, e.g. 3 before and 2 after for the first 7×7 convolution); at 224×224 it
+/// computes exactly what torchvision's symmetric padding computes, which the equivalence test checks. Where a stride-2
+/// layer meets an odd side (at 112×112, layer4 gets 7×7 maps) the two paddings can differ at the border; that is not
+/// tested.
 /// <para>Where the weights live: the package is restored into the NuGet cache
 /// (<c>~/.nuget/packages/microsoft.ml.dnnimagefeaturizer.resnet18/0.24.0</c>, or <c>$NUGET_PACKAGES</c>) by
 /// <c>#r "nuget: Microsoft.ML.DnnImageFeaturizer.ResNet18, 0.24.0"</c> or by building this repository's tests; a project
