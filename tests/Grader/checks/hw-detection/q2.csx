@@ -51,11 +51,12 @@ sealed class EncodeTargetsCheck(Func<Tensor, Tensor, (Tensor Obj, Tensor Geometr
         });
     }
 
-    /// <summary>2 to 5 boxes with centres in distinct cells, labels 1–9 (0 is the background's value in Cls); on a border: c = 8·k.</summary>
+    /// <summary>2 to 5 boxes with centres in distinct cells, labels 1–9 (0 is the background's value in Cls); on a border: c = 8·k, k ≥ 1.</summary>
     private static (Tensor Boxes, Tensor Labels) RandomScene(Random random, bool onBorder)
     {
         int count = random.Next(2, 6);
-        var cells = Enumerable.Range(0, Grid * Grid).OrderBy(_ => random.Next()).Take(count).ToArray();
+        var cells = Enumerable.Range(0, Grid * Grid).Where(c => !onBorder || (c / Grid > 0 && c % Grid > 0))     // borders inside the image
+                              .OrderBy(_ => random.Next()).Take(count).ToArray();
         var corners = new List<float>();
         var labels = new List<long>();
         foreach (int cell in cells)
