@@ -55,8 +55,10 @@ sealed class EncodeTargetsCheck(Func<Tensor, Tensor, (Tensor Obj, Tensor Geometr
     private static (Tensor Boxes, Tensor Labels) RandomScene(Random random, bool onBorder)
     {
         int count = random.Next(2, 6);
-        var cells = Enumerable.Range(0, Grid * Grid).Where(c => !onBorder || (c / Grid > 0 && c % Grid > 0))     // borders inside the image
-                              .OrderBy(_ => random.Next()).Take(count).ToArray();
+        int[] cells;
+        do cells = Enumerable.Range(0, Grid * Grid).Where(c => !onBorder || (c / Grid > 0 && c % Grid > 0))     // borders inside the image
+                             .OrderBy(_ => random.Next()).Take(count).ToArray();
+        while (cells.All(c => cells.Contains(c % Grid * Grid + c / Grid)));                        // a symmetric set cannot tell rows from columns
         var corners = new List<float>();
         var labels = new List<long>();
         foreach (int cell in cells)
