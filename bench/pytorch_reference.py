@@ -69,10 +69,125 @@ def blas_in_use():
     return sorted(names)
 
 
+# --model bert: the fine-tuning step of hw-imdb-bert, as lib/MLCourse.Cli/Bench/BertWorker.cs times it with the
+# course's Bert (lib/MLCourse/Models/Bert.cs): all-MiniLM-L6-v2's shape, post-norm layers, GELU (erf), the additive
+# attention bias of Hugging Face, a mean-pooled two-class head, AdamW 1e-4 (weight decay 0.01), batches of 16 x 256.
+BERT_VOCAB, BERT_HIDDEN, BERT_LAYERS, BERT_HEADS, BERT_FFN, BERT_POSITIONS = 30522, 384, 6, 12, 1536, 512
+BERT_BATCH, BERT_LENGTH, BERT_STEPS, BERT_INFERENCE_BATCH, BERT_INFERENCE_BATCHES = 16, 256, 8, 64, 4
+
+
+class BertLayer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        h = BERT_HIDDEN
+        self.heads = BERT_HEADS
+        self.query, self.key, self.value = nn.Linear(h, h), nn.Linear(h, h), nn.Linear(h, h)
+        self.attention_dropout = nn.Dropout(0.1)
+        self.attention_output = nn.Linear(h, h)
+        self.attention_norm = nn.LayerNorm(h, eps=1e-12)
+        self.attention_output_dropout = nn.Dropout(0.1)
+        self.intermediate = nn.Linear(h, BERT_FFN)
+        self.output = nn.Linear(BERT_FFN, h)
+        self.output_norm = nn.LayerNorm(h, eps=1e-12)
+        self.output_dropout = nn.Dropout(0.1)
+
+    def forward(self, x, bias):
+        B, T, H = x.shape
+        d = H // self.heads
+
+        def split(t):
+            return t.view(B, T, self.heads, d).transpose(1, 2)
+
+        q, k, v = split(self.query(x)), split(self.key(x)), split(self.value(x))
+        scores = q.matmul(k.transpose(-2, -1)) / d ** 0.5 + bias
+        weights = self.attention_dropout(scores.softmax(-1))
+        context = weights.matmul(v).transpose(1, 2).reshape(B, T, H)
+        h = self.attention_norm(x + self.attention_output_dropout(self.attention_output(context)))
+        return self.output_norm(h + self.output_dropout(self.output(nn.functional.gelu(self.intermediate(h)))))
+
+
+class Bert(nn.Module):
+    def __init__(self):
+        super().__init__()
+        h = BERT_HIDDEN
+        self.token_embedding = nn.Embedding(BERT_VOCAB, h)
+        self.position_embedding = nn.Embedding(BERT_POSITIONS, h)
+        self.segment_embedding = nn.Embedding(2, h)
+        self.embedding_norm = nn.LayerNorm(h, eps=1e-12)
+        self.dropout = nn.Dropout(0.1)
+        self.layers = nn.ModuleList([BertLayer() for _ in range(BERT_LAYERS)])
+        self.pooler = nn.Linear(h, h)
+        for module in self.modules():  # BERT's initialisation by module type, as the course's Bert
+            if isinstance(module, (nn.Linear, nn.Embedding)):
+                nn.init.normal_(module.weight, 0.0, 0.02)
+            if isinstance(module, nn.Linear):
+                nn.init.zeros_(module.bias)
+
+    def forward(self, ids, mask):
+        T = ids.shape[1]
+        positions = torch.arange(T).unsqueeze(0)
+        x = self.token_embedding(ids) + self.segment_embedding(torch.zeros_like(ids)) + self.position_embedding(positions)
+        x = self.dropout(self.embedding_norm(x))
+        bias = ((1 - mask.to(x.dtype)) * torch.finfo(x.dtype).min).unsqueeze(1).unsqueeze(1)
+        for layer in self.layers:
+            x = layer(x, bias)
+        return x
+
+
+def run_bert(args, started):
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    encoder, head = Bert(), nn.Linear(BERT_HIDDEN, 2)
+    optimizer = torch.optim.AdamW(list(encoder.parameters()) + list(head.parameters()), lr=1e-4, weight_decay=0.01)
+    n = BERT_STEPS * BERT_BATCH
+    ids = torch.randint(1000, BERT_VOCAB, (n, BERT_LENGTH))
+    mask = torch.ones(n, BERT_LENGTH, dtype=torch.int64)
+    labels = torch.randint(0, 2, (n,))
+    setup_seconds = time.perf_counter() - started
+
+    def logits(batch_ids, batch_mask):
+        hidden = encoder(batch_ids, batch_mask)
+        weights = batch_mask.to(torch.float32).unsqueeze(-1)
+        return head((hidden * weights).sum(1) / weights.sum(1))
+
+    epochs = []
+    encoder.train()
+    for epoch in range(1, args.epochs + 1):
+        clock = time.perf_counter()
+        loss_sum = 0.0
+        for step in range(BERT_STEPS):
+            rows = slice(step * BERT_BATCH, (step + 1) * BERT_BATCH)
+            loss = nn.functional.cross_entropy(logits(ids[rows], mask[rows]), labels[rows])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.item()
+        seconds = time.perf_counter() - clock
+        epochs.append({"epoch": epoch, "seconds": seconds, "imagesPerSecond": n / seconds,
+                       "rssMb": rss_mb(), "loss": loss_sum / BERT_STEPS, "accuracy": "NaN"})
+
+    encoder.eval()
+    inference = []
+    with torch.no_grad():
+        for repeat in range(2):  # the first pass warms up; the second is timed
+            clock = time.perf_counter()
+            for b in range(BERT_INFERENCE_BATCHES):
+                start = (b * BERT_INFERENCE_BATCH) % (n - BERT_INFERENCE_BATCH + 1)
+                logits(ids[start: start + BERT_INFERENCE_BATCH], mask[start: start + BERT_INFERENCE_BATCH]).argmax(1).sum().item()
+            inference.append(time.perf_counter() - clock)
+    return {
+        "framework": "pytorch", "version": torch.__version__, "model": "bert", "variant": "reference",
+        "threads": torch.get_num_threads(), "trainImages": n, "batchSize": BERT_BATCH, "setupSeconds": setup_seconds,
+        "epochs": epochs, "testAccuracy": "NaN",
+        "inferenceImagesPerSecond": BERT_INFERENCE_BATCHES * BERT_INFERENCE_BATCH / inference[-1],
+        "blas": blas_in_use(), "peakRssMb": rss_mb(),
+    }
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", required=True)
-    parser.add_argument("--model", choices=["mlp", "cnn"], required=True)
+    parser.add_argument("--model", choices=["mlp", "cnn", "bert"], required=True)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--train-size", type=int, default=0, help="first N training images (0 = all)")
     parser.add_argument("--batch-size", type=int, default=128)
@@ -82,6 +197,10 @@ def main():
     args = parser.parse_args()
 
     started = time.perf_counter()
+    if args.model == "bert":
+        with open(args.out, "w") as f:
+            json.dump(run_bert(args, started), f)
+        return
     torch.set_num_threads(args.threads)
     X, y = load_part(args.data, "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")
     X_test, y_test = load_part(args.data, "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")

@@ -19,7 +19,7 @@ internal static class BenchCommand
         var epochs = new Option<int?>("--epochs") { Description = "Epochs per training run (default 4, quick 3)." };
         var trainSize = new Option<int?>("--train-size") { Description = "Train on the first N images (default all 60,000, quick 10,240)." };
         var threads = new Option<int>("--threads") { Description = "Threads for both frameworks.", DefaultValueFactory = _ => 2 };
-        var models = new Option<string[]>("--model") { Description = "mlp, cnn (default both).", AllowMultipleArgumentsPerToken = true };
+        var models = new Option<string[]>("--model") { Description = "mlp, cnn (default both), bert (hw-imdb-bert's fine-tuning step, MiniLM-sized).", AllowMultipleArgumentsPerToken = true };
         var stock = new Option<bool>("--stock") { Description = "Also run TorchSharp's own Adam with default malloc (what the library's fixes buy)." };
         var noRunner = new Option<bool>("--no-runner") { Description = "Skip the notebook runner and grading figures." };
         var worker = new Option<string?>("--worker") { Hidden = true };

@@ -15,7 +15,7 @@ internal static class BookCommand
         var output = new Option<string>("--output", "-o") { Description = "The folder the site is written to (replaced).", Required = true };
         var executed = new Option<string?>("--executed") { Description = "Where executed chapters are kept and reused while their source and the library's sources are unchanged (default artifacts/book/executed-quick|full)." };
         var noExecute = new Option<bool>("--no-execute") { Description = "Build only from already-executed chapters (an error when one is missing or stale)." };
-        var timeout = new Option<int>("--timeout") { Description = "Per-cell timeout in seconds.", DefaultValueFactory = _ => 600 };
+        var timeout = new Option<int?>("--timeout") { Description = "Per-cell timeout in seconds (default: 600 with --quick, 6 hours in full mode)." };
         var command = new Command("book", "Build the workbook's static site: executed chapters and homework exercises, in lecture order, with search, math and charts.")
         {
             only, quick, output, executed, noExecute, timeout,
@@ -55,7 +55,7 @@ internal static class BookCommand
             // Asked only when a chapter runs (it loads libtorch): a rebuild from executed chapters stays fast.
             var device = new Lazy<string>(() => Environment.GetEnvironmentVariable("MLCOURSE_DEVICE") is { Length: > 0 } d ? d : MLCourse.Course.Device.type.ToString().ToLowerInvariant());
             string library = ExecutionStamp.LibraryKey(root);
-            var options = new RunOptions { Quick = isQuick, CellTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout)) };
+            var options = new RunOptions { Quick = isQuick, CellTimeout = RunLimits.Cell(isQuick, parse.GetValue(timeout)), TotalTimeout = RunLimits.Notebook(isQuick, null) };
             var pages = new List<BookPage>();
             int failed = 0, ran = 0;
             foreach (var (path, kind) in sources)

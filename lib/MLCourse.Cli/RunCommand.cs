@@ -12,8 +12,8 @@ internal static class RunCommand
         var paths = new Argument<string[]>("notebooks") { Description = "Notebooks (.ipynb) or folders of notebooks, run in name order.", Arity = ArgumentArity.OneOrMore };
         var quick = new Option<bool>("--quick") { Description = "Quick mode (MLCOURSE_QUICK=1): chapters shrink data and epochs to run in seconds." };
         var output = new Option<string?>("--output", "-o") { Description = "Write each executed notebook (with its outputs) into this folder." };
-        var timeout = new Option<int>("--timeout") { Description = "Per-cell timeout in seconds.", DefaultValueFactory = _ => 600 };
-        var totalTimeout = new Option<int>("--total-timeout") { Description = "Per-notebook timeout in seconds.", DefaultValueFactory = _ => 3600 };
+        var timeout = new Option<int?>("--timeout") { Description = "Per-cell timeout in seconds (default: 600 with --quick, 6 hours in full mode)." };
+        var totalTimeout = new Option<int?>("--total-timeout") { Description = "Per-notebook timeout in seconds (default: 3600 with --quick, 12 hours in full mode)." };
         var continueOnError = new Option<bool>("--continue-on-error") { Description = "Run every cell even after a failure, and report each failure." };
         var command = new Command("run", "Execute notebooks headless, as the workbook's kernel would; exit code 1 if a cell fails.")
         {
@@ -24,11 +24,12 @@ internal static class RunCommand
             var notebooks = NotebookPaths.Expand(parse.GetValue(paths)!, out var missing);
             foreach (var m in missing) Console.Error.WriteLine($"mlcourse run: {m}: no such notebook or folder.");
             if (missing.Count > 0 || notebooks.Count == 0) return 2;
+            bool isQuick = parse.GetValue(quick);
             var options = new RunOptions
             {
-                Quick = parse.GetValue(quick),
-                CellTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout)),
-                TotalTimeout = TimeSpan.FromSeconds(parse.GetValue(totalTimeout)),
+                Quick = isQuick,
+                CellTimeout = RunLimits.Cell(isQuick, parse.GetValue(timeout)),
+                TotalTimeout = RunLimits.Notebook(isQuick, parse.GetValue(totalTimeout)),
                 ContinueOnError = parse.GetValue(continueOnError),
                 OnCell = report => Console.WriteLine(
                     $"  cell {report.Index,3}  {Symbol(report.Status)}  {report.Result!.Elapsed.TotalSeconds,6:0.00} s"),

@@ -97,9 +97,11 @@ internal sealed class BenchRun
                         : await RunWorkerAsync<TrainingResult>(Spec("train", model, run), TorchSharpEnvironment(run), cancellationToken);
                     result.Round = round;
                     report.Training.Add(result);
+                    string speed = model == "bert"
+                        ? $"{result.ImagesPerSecond * BertWorker.Length,7:0} tokens/s"
+                        : $"{result.ImagesPerSecond,7:0} img/s  acc {result.TestAccuracy:P1}";
                     log($"round {round}/{settings.Rounds} {model} {Label(result),-22} epoch {result.EpochSeconds,7:0.000} s  "
-                        + $"{result.ImagesPerSecond,7:0} img/s  acc {result.TestAccuracy:P1}  RSS {result.Epochs[^1].RssMb:0} MB  "
-                        + $"(process {result.ProcessSeconds:0.0} s)");
+                        + $"{speed}  RSS {result.Epochs[^1].RssMb:0} MB  (process {result.ProcessSeconds:0.0} s)");
                 }
             }
         }

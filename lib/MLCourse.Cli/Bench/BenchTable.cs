@@ -35,6 +35,10 @@ internal static class BenchTable
             text.AppendLine(invariant, $"{(first.Framework == "pytorch" ? "PyTorch" : "TorchSharp")} {first.Version}: BLAS/kernels {libraries}");
         }
         text.AppendLine(invariant, $"PyTorch peer: {report.PeerStatus}");
+        if (s.Models.Contains("bert"))
+            text.AppendLine(invariant, $"bert: hw-imdb-bert's fine-tuning step — all-MiniLM-L6-v2's shape (6 layers, hidden 384), batch {BertWorker.BatchSize} × "
+                                       + $"{BertWorker.Length} tokens, AdamW 1e-4; an epoch is {BertWorker.StepsPerEpoch} steps and an \"image\" one sequence "
+                                       + $"(tokens/s = images/s × {BertWorker.Length}); inference batch {BertWorker.InferenceBatch}; no accuracy (random data)");
         text.AppendLine();
         text.AppendLine("Training: each figure is the median over rounds; a process's epoch time is the median of epochs 2..last.");
         text.AppendLine("Ratio = TorchSharp (course) / PyTorch in the same round, median over rounds (below 1 is better for times and");

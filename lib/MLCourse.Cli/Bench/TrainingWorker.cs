@@ -14,6 +14,7 @@ internal static class TrainingWorker
 {
     public static TrainingResult Run(WorkerSpec spec)
     {
+        if (spec.Model == "bert") return BertWorker.Run(spec);
         var started = Stopwatch.StartNew();
         torch.set_num_threads(spec.Threads);
         Course.Device = torch.CPU;
