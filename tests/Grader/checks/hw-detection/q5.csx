@@ -2,8 +2,9 @@
 // notebook session; the constructor receives the student's variable of the same name.
 // The grader builds its own scenes (the notebook's recipe: 1–3 MNIST TEST digits of 16–32 pixels per 64×64 canvas, one
 // centre per 8×8 cell) with a seed of its own, decodes the detector's outputs (sigmoid objectness × class probability,
-// boxes from sigmoid offsets and sizes), runs its own per-class NMS at IoU 0.5 and computes PASCAL VOC's mAP@0.5. None of
-// the student's functions is used, so a wrong IoU, NMS or metric in the notebook cannot raise the score.
+// boxes from sigmoid offsets and sizes), runs its own per-class NMS at IoU 0.5 and computes mAP@0.5 with the all-point AP
+// of PASCAL VOC since 2010 (not VOC 2007's 11-point AP). None of the student's functions is used, so a wrong IoU, NMS or
+// metric in the notebook cannot raise the score.
 using MLCourse.Data;
 using MLCourse.Grading;
 using TorchSharp;
@@ -130,7 +131,12 @@ sealed class DetectorCheck(nn.Module<Tensor, Tensor>? detector) : QuestionCheck
         return kept;
     }
 
-    /// <summary>PASCAL VOC's AP per class at IoU ≥ 0.5 (greedy matching, most confident first; monotone precision), averaged over the 10 classes.</summary>
+    /// <summary>
+    /// All-point AP per class at IoU ≥ 0.5 (monotone precision, summed over every recall step, as PASCAL VOC since 2010),
+    /// averaged over the 10 classes. Greedy matching, most confident first, to the best-overlapping true box still free
+    /// (COCO's rule); VOC's code, which takes the best-overlapping box and counts a duplicate when it is taken, agrees on
+    /// these scenes: their digits never overlap, so a detection reaches IoU 0.5 with at most one of them.
+    /// </summary>
     private static double MeanAp(List<(int Image, int Label, float Score, double[] Box)> detections, List<double[]>[] boxes, List<int>[] labels)
     {
         double sum = 0;
