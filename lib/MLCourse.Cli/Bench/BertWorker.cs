@@ -77,21 +77,7 @@ internal static class BertWorker
                 inferenceSeconds = clock.Elapsed.TotalSeconds;
             }
 
-        return new TrainingResult
-        {
-            Framework = "torchsharp",
-            Version = typeof(torch).Assembly.GetName().Version?.ToString(3) ?? "",
-            Model = spec.Model,
-            Variant = spec.Variant,
-            Threads = torch.get_num_threads(),
-            TrainImages = StepsPerEpoch * BatchSize,
-            BatchSize = BatchSize,
-            SetupSeconds = setupSeconds,
-            Epochs = epochs,
-            TestAccuracy = double.NaN,
-            InferenceImagesPerSecond = InferenceBatches * InferenceBatch / inferenceSeconds,
-            Blas = TrainingWorker.BlasInUse(),
-            PeakRssMb = TrainingWorker.RssMb(),
-        };
+        return TrainingWorker.Result(spec, StepsPerEpoch * BatchSize, BatchSize, setupSeconds, epochs, double.NaN,
+                                     InferenceBatches * InferenceBatch / inferenceSeconds);
     }
 }

@@ -52,23 +52,27 @@ internal static class TrainingWorker
             inferenceSeconds = clock.Elapsed.TotalSeconds;
         }
 
-        return new TrainingResult
-        {
-            Framework = "torchsharp",
-            Version = typeof(torch).Assembly.GetName().Version?.ToString(3) ?? "",
-            Model = spec.Model,
-            Variant = spec.Variant,
-            Threads = torch.get_num_threads(),
-            TrainImages = (int)trainLoader.Samples,
-            BatchSize = spec.BatchSize,
-            SetupSeconds = setupSeconds,
-            Epochs = epochs,
-            TestAccuracy = accuracy,
-            InferenceImagesPerSecond = data.Test.Count / inferenceSeconds,
-            Blas = BlasInUse(),
-            PeakRssMb = RssMb(),
-        };
+        return Result(spec, (int)trainLoader.Samples, spec.BatchSize, setupSeconds, epochs, accuracy, data.Test.Count / inferenceSeconds);
     }
+
+    /// <summary>The result of a run in this process, with the framework's version, threads, BLAS and peak RSS filled in.</summary>
+    public static TrainingResult Result(WorkerSpec spec, int trainImages, int batchSize, double setupSeconds, List<EpochResult> epochs,
+                                        double testAccuracy, double inferencePerSecond) => new()
+    {
+        Framework = "torchsharp",
+        Version = typeof(torch).Assembly.GetName().Version?.ToString(3) ?? "",
+        Model = spec.Model,
+        Variant = spec.Variant,
+        Threads = torch.get_num_threads(),
+        TrainImages = trainImages,
+        BatchSize = batchSize,
+        SetupSeconds = setupSeconds,
+        Epochs = epochs,
+        TestAccuracy = testAccuracy,
+        InferenceImagesPerSecond = inferencePerSecond,
+        Blas = BlasInUse(),
+        PeakRssMb = RssMb(),
+    };
 
     /// <summary>The two benchmark models, built in the same order as the Python reference (so the same seed gives comparable weights).</summary>
     public static nn.Module<Tensor, Tensor> Build(string model) => model switch
