@@ -38,6 +38,8 @@ internal sealed record TrainingResult
     public double InferenceImagesPerSecond { get; init; }
     public List<string> Blas { get; init; } = [];
     public double PeakRssMb { get; init; }
+    /// <summary>One extra epoch split into phases: milliseconds per step (batch, forward, loss, zero_grad, backward, step, metrics, dispose, total).</summary>
+    public Dictionary<string, double>? Phases { get; init; }
     /// <summary>Set by the orchestrator: the round and the process's wall time.</summary>
     public int Round { get; set; }
     public double ProcessSeconds { get; set; }

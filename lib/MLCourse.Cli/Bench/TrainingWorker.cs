@@ -42,6 +42,8 @@ internal static class TrainingWorker
             epochs.Add(new EpochResult(epoch, seconds, trainLoader.Samples / seconds, RssMb(), train.Loss, train.Accuracy ?? double.NaN));
         }
 
+        var phases = Phases(net, optimizer, trainLoader);
+
         // Inference at batch 1000 over the test set: the first pass warms up, the second is timed.
         var test = data.Test.Loader(1000);
         double accuracy = 0, inferenceSeconds = 0;
@@ -52,7 +54,57 @@ internal static class TrainingWorker
             inferenceSeconds = clock.Elapsed.TotalSeconds;
         }
 
-        return Result(spec, (int)trainLoader.Samples, spec.BatchSize, setupSeconds, epochs, accuracy, data.Test.Count / inferenceSeconds);
+        return Result(spec, (int)trainLoader.Samples, spec.BatchSize, setupSeconds, epochs, accuracy, data.Test.Count / inferenceSeconds)
+            with { Phases = phases };
+    }
+
+    /// <summary>
+    /// One more epoch, the Trainer's per-batch work written out with a clock between the phases: where a step's time
+    /// goes (milliseconds per step, mean over the epoch). bench/pytorch_reference.py times the same phases.
+    /// </summary>
+    private static Dictionary<string, double> Phases(nn.Module<Tensor, Tensor> net, optim.Optimizer optimizer, TensorLoader loader)
+    {
+        var loss = nn.CrossEntropyLoss();
+        var ticks = new Dictionary<string, long>();
+        long steps = 0, last = Stopwatch.GetTimestamp();
+        void Lap(string phase)
+        {
+            long now = Stopwatch.GetTimestamp();
+            ticks[phase] = ticks.GetValueOrDefault(phase) + (now - last);
+            last = now;
+        }
+        net.train();
+        using var correct = torch.zeros([], dtype: ScalarType.Int64);
+        using var data = loader.GetEnumerator();
+        long epochStart = Stopwatch.GetTimestamp();
+        last = epochStart;
+        while (true)
+        {
+            using (var scope = torch.NewDisposeScope())
+            {
+                if (!data.MoveNext()) break;
+                var (X, y) = data.Current;
+                Lap("batch");
+                var yHat = net.call(X);
+                Lap("forward");
+                var l = loss.call(yHat, y);
+                Lap("loss");
+                optimizer.zero_grad();
+                Lap("zero_grad");
+                l.backward();
+                Lap("backward");
+                optimizer.step();
+                Lap("step");
+                correct.add_(yHat.argmax(-1).eq(y).sum());
+                Lap("metrics");
+            }
+            Lap("dispose");
+            steps++;
+        }
+        long total = Stopwatch.GetTimestamp() - epochStart;
+        var ms = ticks.ToDictionary(kv => kv.Key, kv => 1000.0 * kv.Value / Stopwatch.Frequency / steps);
+        ms["total"] = 1000.0 * total / Stopwatch.Frequency / steps;
+        return ms;
     }
 
     /// <summary>The result of a run in this process, with the framework's version, threads, BLAS and peak RSS filled in.</summary>

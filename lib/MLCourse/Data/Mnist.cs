@@ -66,7 +66,8 @@ internal static class IdxImageSet
 
     internal static TensorDataSet LoadPart(string imagesPath, string labelsPath, IReadOnlyList<string> classNames)
     {
-        var (imageDims, pixels) = Idx.Read(imagesPath, Idx.ImagesMagic);
+        using var scope = torch.NewDisposeScope();
+        var (imageDims, pixels) = Idx.ReadTensor(imagesPath, Idx.ImagesMagic);
         var (labelDims, labels) = Idx.Read(labelsPath, Idx.LabelsMagic);
         if (labelDims[0] != imageDims[0])
             throw new DataSetException(
@@ -75,9 +76,8 @@ internal static class IdxImageSet
         if (outOfRange > 0)
             throw new DataSetException($"{labelsPath} has {outOfRange} labels outside 0..{classNames.Count - 1}.", labelsPath);
 
-        using var scope = torch.NewDisposeScope();
         var device = Course.Device;
-        var X = torch.tensor(pixels, [imageDims[0], 1, imageDims[1], imageDims[2]], device: device).to_type(ScalarType.Float32).div_(255f);
+        var X = pixels.view(imageDims[0], 1, imageDims[1], imageDims[2]).to(ScalarType.Float32, device).div_(255f);
         var y = torch.tensor(labels, [labelDims[0]], device: device).to_type(ScalarType.Int64);
         return new TensorDataSet(scope.MoveToOuter(X), scope.MoveToOuter(y), classNames);
     }

@@ -47,6 +47,68 @@ public class AdamTests
     }
 
     [Fact]
+    public void The_flat_buffer_step_equals_the_per_parameter_step()
+    {
+        var flatNet = Net(7);
+        var plainNet = Net(7);
+        using var flat = new Adam(flatNet.parameters(), lr: 0.01);
+        using var plain = new Adam(plainNet.parameters(), lr: 0.01, flatten: false);
+        Assert.True(flat.IsFlat, "four float32 parameters on one device should share one buffer");
+        Assert.False(plain.IsFlat);
+        Train(flatNet, flat, steps: 50);
+        Train(plainNet, plain, steps: 50);
+        Assert.True(flat.IsFlat, "the parameters left the flat buffer during training");
+        foreach (var (a, b) in flatNet.parameters().Zip(plainNet.parameters()))
+            Assert.True(a.allclose(b, rtol: 1e-6, atol: 1e-7), $"parameters differ by up to {(a - b).abs().max().item<float>()}");
+        Assert.All(flatNet.parameters().Select(p => flat.StepsOf(p)), t => Assert.Equal(50L, t));
+    }
+
+    [Fact]
+    public void A_parameter_moved_out_of_the_buffer_is_still_updated()
+    {
+        // Something replaces a parameter's storage after the optimizer was made (as moving a module to another device
+        // can): the optimizer notices, updates parameter by parameter from then on, and takes the same steps.
+        var flatNet = Net(3);
+        var plainNet = Net(3);
+        using var flat = new Adam(flatNet.parameters(), lr: 0.01);
+        using var plain = new Adam(plainNet.parameters(), lr: 0.01, flatten: false);
+        Train(flatNet, flat, steps: 5);
+        Train(plainNet, plain, steps: 5);
+        var moved = flatNet.parameters().First();
+        using (torch.no_grad()) moved.set_(moved.detach().clone());
+        Assert.False(flat.IsFlat);
+        Train(flatNet, flat, steps: 5);
+        Train(plainNet, plain, steps: 5);
+        foreach (var (a, b) in flatNet.parameters().Zip(plainNet.parameters()))
+            Assert.True(a.allclose(b, rtol: 1e-6, atol: 1e-7), $"parameters differ by up to {(a - b).abs().max().item<float>()}");
+    }
+
+    [Fact]
+    public void Gradients_zeroed_by_the_module_are_taken_back_into_the_buffer()
+    {
+        // net.zero_grad() may replace or drop the gradient tensors; the next step copies them back into the buffer.
+        var flatNet = Net(5);
+        var plainNet = Net(5);
+        using var flat = new Adam(flatNet.parameters(), lr: 0.01);
+        using var plain = new Adam(plainNet.parameters(), lr: 0.01, flatten: false);
+        var lossFunction = nn.CrossEntropyLoss();
+        torch.manual_seed(9);
+        var X = torch.randn(16, 8);
+        var y = torch.randint(0, 3, [16], dtype: ScalarType.Int64);
+        foreach (var (net, adam) in new[] { (flatNet, flat), (plainNet, plain) })
+            for (int i = 0; i < 6; i++)
+            {
+                using var scope = torch.NewDisposeScope();
+                if (i % 2 == 0) net.zero_grad(); else adam.zero_grad();
+                lossFunction.call(net.call(X), y).backward();
+                adam.step();
+            }
+        Assert.True(flat.IsFlat);
+        foreach (var (a, b) in flatNet.parameters().Zip(plainNet.parameters()))
+            Assert.True(a.allclose(b, rtol: 1e-6, atol: 1e-7), $"parameters differ by up to {(a - b).abs().max().item<float>()}");
+    }
+
+    [Fact]
     public void A_parameter_whose_first_gradient_comes_late_gets_PyTorchs_first_step()
     {
         // torch.optim.Adam counts steps per parameter (state["step"]): at a parameter's first update t = 1, so
