@@ -49,12 +49,25 @@ def build(model):
     raise SystemExit(f"unknown model {model}")
 
 
-def rss_mb():
+def rss_mb(key="VmRSS:"):
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(key):
                 return int(line.split()[1]) / 1024.0
     return float("nan")
+
+
+def peak_gflops():
+    """Best of five 2048^3 float32 matrix products after one warm-up, as TrainingWorker.PeakGflops."""
+    n = 2048
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a.matmul(b)
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        a.matmul(b)
+        best = min(best, time.perf_counter() - start)
+    return 2.0 * n ** 3 / best / 1e9
 
 
 def blas_in_use():
@@ -304,6 +317,10 @@ def main():
         "inferenceImagesPerSecond": X_test.shape[0] / inference[-1],
         "blas": blas_in_use(),
         "peakRssMb": rss_mb(),
+        "highWaterRssMb": rss_mb("VmHWM:"),
+        "rssAnonMb": rss_mb("RssAnon:"),
+        "rssFileMb": rss_mb("RssFile:"),
+        "peakGflops": peak_gflops(),
         "phases": phases,
     }
     with open(args.out, "w") as f:

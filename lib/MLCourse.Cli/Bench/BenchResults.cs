@@ -12,7 +12,7 @@ internal sealed record WorkerSpec
     public int BatchSize { get; init; } = 128;
     public int Threads { get; init; } = 2;
     public int Seed { get; init; } = 42;
-    /// <summary>"course": the library's Adam, tuned malloc, the Trainer; "stock": TorchSharp's Adam, default malloc.</summary>
+    /// <summary>"course": the library's Adam, tuned malloc, the Trainer; "stock": TorchSharp's Adam, default malloc; "openblas": the course with MLCOURSE_BLAS=openblas.</summary>
     public string Variant { get; init; } = "course";
     public string? Data { get; init; }
     public string? Notebook { get; init; }
@@ -38,6 +38,15 @@ internal sealed record TrainingResult
     public double InferenceImagesPerSecond { get; init; }
     public List<string> Blas { get; init; } = [];
     public double PeakRssMb { get; init; }
+    /// <summary>The highest resident set size of the process (VmHWM), and the resident memory at the end split into
+    /// anonymous (heaps, tensors) and file-backed (code of the loaded libraries) pages.</summary>
+    public double HighWaterRssMb { get; init; }
+    public double RssAnonMb { get; init; }
+    public double RssFileMb { get; init; }
+    /// <summary>TorchSharp only: memory the .NET garbage collector had committed at the end (NaN for PyTorch).</summary>
+    public double ManagedCommittedMb { get; init; } = double.NaN;
+    /// <summary>GFLOP/s of a 2048 × 2048 × 2048 float32 matrix product in this process (best of five): this CPU's practical peak.</summary>
+    public double PeakGflops { get; init; } = double.NaN;
     /// <summary>One extra epoch split into phases: milliseconds per step (batch, forward, loss, zero_grad, backward, step, metrics, dispose, total).</summary>
     public Dictionary<string, double>? Phases { get; init; }
     /// <summary>Set by the orchestrator: the round and the process's wall time.</summary>

@@ -17,7 +17,27 @@ internal static class BenchTable
         new("RSS after epoch 1 (MB)", r => r.Epochs[0].RssMb, "0", true),
         new("RSS after last epoch (MB)", r => r.Epochs[^1].RssMb, "0", true),
         new("RSS growth epoch 2→last (%)", r => r.RssGrowthPercent, "0.0", true),
+        new("peak RSS (MB, VmHWM)", r => r.HighWaterRssMb, "0", true),
+        new("  of which anonymous at end (MB)", r => r.RssAnonMb, "0", true),
+        new("  of which file-backed at end (MB)", r => r.RssFileMb, "0", true),
+        new("  .NET GC heap committed (MB)", r => r.ManagedCommittedMb, "0", true),
+        new("achieved GFLOP/s (training)", r => FlopsPerImage(r.Model) * r.ImagesPerSecond / 1e9, "0.0", false),
+        new("  share of this CPU's peak (%)", r => 100 * FlopsPerImage(r.Model) * r.ImagesPerSecond / 1e9 / r.PeakGflops, "0", false),
     ];
+
+    /// <summary>
+    /// Floating-point operations of one training image (forward and backward, multiply-adds counted as two), from the
+    /// layer shapes: forward multiply-adds F, then F again for the weight gradients and the input gradients of every
+    /// layer but the first (whose input needs none). MLP 784-512-256-10: F = 535,040, 2·(2F + 133,632) = 2,407,424.
+    /// CNN: conv1 28²·32·9 = 225,792, conv2 14²·64·32·9 = 3,612,672, fc 3136·128 = 401,408 and 128·10 = 1,280, so
+    /// F = 4,241,152 and 2·(2F + 4,015,360) = 24,995,328 (1.50 TFLOP an epoch). Pooling, ReLU and the optimizer are left out.
+    /// </summary>
+    internal static double FlopsPerImage(string model) => model switch
+    {
+        "mlp" => 2.0 * (2 * 535_040 + 512 * 256 + 256 * 10),
+        "cnn" => 2.0 * (2 * 4_241_152 + 3_612_672 + 401_408 + 1_280),
+        _ => double.NaN,
+    };
 
     public static string Render(BenchReport report)
     {
@@ -35,6 +55,13 @@ internal static class BenchTable
             text.AppendLine(invariant, $"{(first.Framework == "pytorch" ? "PyTorch" : "TorchSharp")} {first.Version}: BLAS/kernels {libraries}");
         }
         text.AppendLine(invariant, $"PyTorch peer: {report.PeerStatus}");
+        var peaks = report.Training.Where(r => !double.IsNaN(r.PeakGflops)).ToList();
+        if (peaks.Count > 0)
+        {
+            string byFramework = string.Join(", ", peaks.GroupBy(r => r.Framework).Select(g =>
+                (g.Key == "pytorch" ? "PyTorch " : "TorchSharp ") + TrainingResult.Median(g.Select(r => r.PeakGflops)).ToString("0", invariant) + " GFLOP/s"));
+            text.AppendLine("FP32 peak (a 2048³ matrix product, " + s.Threads.ToString(invariant) + " threads, best of five, median over processes): " + byFramework);
+        }
         if (s.Models.Contains("bert"))
             text.AppendLine(invariant, $"bert: hw-imdb-bert's fine-tuning step — all-MiniLM-L6-v2's shape (6 layers, hidden 384), batch {BertWorker.BatchSize} × "
                                        + $"{BertWorker.Length} tokens, AdamW 1e-4; an epoch is {BertWorker.StepsPerEpoch} steps and an \"image\" one sequence "
@@ -68,15 +95,18 @@ internal static class BenchTable
                 }
                 else
                 {
-                    var perRound = RoundRatios(ours, peer, figure.Value).ToList();
+                    var perRound = figure.Name.StartsWith("RSS growth", StringComparison.Ordinal)
+                        ? []                                                 // a ratio of two percentages near zero means nothing
+                        : RoundRatios(ours, peer, figure.Value).ToList();
                     row.Add(Format(TrainingResult.Median(peer.Select(figure.Value)), figure.Format));
                     row.Add(Format(TrainingResult.Median(perRound), "0.00"));
-                    row.Add(string.Join(" ", perRound.Select(x => Format(x, "0.00"))));
+                    row.Add(perRound.Count == 0 ? "–" : string.Join(" ", perRound.Select(x => Format(x, "0.00"))));
                 }
                 rows.Add(row.ToArray());
             }
         }
         AppendTable(text, header.ToArray(), rows, leftColumns: 2);
+        AppendPhases(text, report);
 
         if (report.Runner is { } runner)
         {
@@ -123,12 +153,19 @@ internal static class BenchTable
             if (ours.Count == 0) continue;
             if (peer.Count > 0)
             {
-                double ratio = TrainingResult.Median(RoundRatios(ours, peer, r => r.EpochSeconds));
-                yield return $"{(ratio <= 1.10 ? "met    " : "NOT met")}  {model} epoch time TorchSharp/PyTorch {ratio:0.00} (target ≤ 1.10)";
+                // The issue's bar (22): median over rounds, and no single round more than 10 % slower than PyTorch.
+                double target = model == "cnn" ? 0.75 : 1.00;
+                var perRound = RoundRatios(ours, peer, r => r.EpochSeconds).ToList();
+                double ratio = TrainingResult.Median(perRound), worstRound = perRound.Max();
+                bool met = ratio <= target && worstRound <= 1.10;
+                yield return $"{(met ? "met    " : "NOT met")}  {model} epoch time TorchSharp/PyTorch {ratio:0.00} median, worst round {worstRound:0.00} "
+                             + $"(target ≤ {target:0.00}, no round above 1.10)";
+                double rss = TrainingResult.Median(RoundRatios(ours, peer, r => r.HighWaterRssMb));
+                yield return $"{(rss <= 1.00 ? "met    " : "NOT met")}  {model} peak RSS TorchSharp/PyTorch {rss:0.00} (target ≤ 1.00)";
             }
             else
             {
-                yield return $"unknown  {model} epoch time ratio: PyTorch not installed";
+                yield return $"unknown  {model} epoch time and memory ratios: PyTorch not installed";
             }
             double growth = TrainingResult.Median(ours.Select(r => r.RssGrowthPercent));
             double worst = ours.Select(r => r.RssGrowthPercent).Max();
@@ -138,6 +175,7 @@ internal static class BenchTable
         }
         if (report.Runner is { } runner)
         {
+            yield return $"{(runner.FirstCellMs <= 1000 ? "met    " : "NOT met")}  runner first cell, fresh process: {runner.FirstCellMs:0} ms (target ≤ 1,000 ms)";
             yield return $"{(runner.WarmCellMeanMs <= 50 ? "met    " : "NOT met")}  runner warm cell, fresh process: {runner.WarmCellMeanMs:0.0} ms on average "
                          + $"(compile {runner.WarmCompileMeanMs:0.0} ms) (target ≤ 50 ms)";
             yield return $"{(runner.SecondPassMeanMs <= 50 ? "met    " : "NOT met")}  runner cell, warm process (pass 2): {runner.SecondPassMeanMs:0.0} ms on average "
@@ -146,6 +184,36 @@ internal static class BenchTable
                 yield return $"{(runner.SmallCellMeanMs <= 50 ? "met    " : "NOT met")}  runner small cells: {runner.SmallCellMeanMs:0.0} ms on average "
                              + $"(compile {runner.SmallCellCompileMeanMs:0.0} ms) (target ≤ 50 ms)";
         }
+    }
+
+    private static readonly string[] PhaseNames = ["batch", "forward", "loss", "zero_grad", "backward", "step", "metrics", "dispose", "total"];
+
+    /// <summary>Where a training step's time goes: one more epoch per process with a clock between the phases (median over rounds).</summary>
+    private static void AppendPhases(StringBuilder text, BenchReport report)
+    {
+        var rows = new List<string[]>();
+        foreach (var model in report.Settings.Models)
+        {
+            var ours = report.Training.Where(r => r.Model == model && r.Framework == "torchsharp" && r.Variant == "course" && r.Phases is not null).ToList();
+            var peer = report.Training.Where(r => r.Model == model && r.Framework == "pytorch" && r.Phases is not null).ToList();
+            if (ours.Count == 0) continue;
+            foreach (var phase in PhaseNames)
+            {
+                double Phase(TrainingResult r) => r.Phases!.GetValueOrDefault(phase, double.NaN);
+                rows.Add(
+                [
+                    model, phase, Format(TrainingResult.Median(ours.Select(Phase)), "0.000"),
+                    peer.Count == 0 ? "–" : Format(TrainingResult.Median(peer.Select(Phase)), "0.000"),
+                    peer.Count == 0 ? "–" : Format(TrainingResult.Median(RoundRatios(ours, peer, Phase)), "0.00"),
+                ]);
+            }
+        }
+        if (rows.Count == 0) return;
+        text.AppendLine();
+        text.AppendLine("A step split into phases (ms per step, one more epoch after the timed ones; the TorchSharp side is the Trainer's loop");
+        text.AppendLine("written out, the PyTorch side the same loop; \"dispose\" is leaving the per-batch dispose scope or dropping the references):");
+        text.AppendLine();
+        AppendTable(text, ["model", "phase", "TorchSharp (course)", "PyTorch", "ratio"], rows, leftColumns: 2);
     }
 
     private static IEnumerable<double> RoundRatios(List<TrainingResult> ours, List<TrainingResult> peer, Func<TrainingResult, double> value) =>
