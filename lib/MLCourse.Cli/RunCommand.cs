@@ -15,9 +15,15 @@ internal static class RunCommand
         var timeout = new Option<int?>("--timeout") { Description = "Per-cell timeout in seconds (default: 600 with --quick, 6 hours in full mode)." };
         var totalTimeout = new Option<int?>("--total-timeout") { Description = "Per-notebook timeout in seconds (default: 3600 with --quick, 12 hours in full mode)." };
         var continueOnError = new Option<bool>("--continue-on-error") { Description = "Run every cell even after a failure, and report each failure." };
+        var jobs = new Option<int>("--jobs", "-j")
+        {
+            Description = "Notebooks run at once, each in its own process (default 1). With more than one, each process gets "
+                          + "cores / jobs threads unless OMP_NUM_THREADS is set, and a notebook's lines are printed when it ends.",
+            DefaultValueFactory = _ => 1,
+        };
         var command = new Command("run", "Execute notebooks headless, as the workbook's kernel would; exit code 1 if a cell fails.")
         {
-            paths, quick, output, timeout, totalTimeout, continueOnError,
+            paths, quick, output, timeout, totalTimeout, continueOnError, jobs,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -25,54 +31,105 @@ internal static class RunCommand
             foreach (var m in missing) Console.Error.WriteLine($"mlcourse run: {m}: no such notebook or folder.");
             if (missing.Count > 0 || notebooks.Count == 0) return 2;
             bool isQuick = parse.GetValue(quick);
-            var options = new RunOptions
-            {
-                Quick = isQuick,
-                CellTimeout = RunLimits.Cell(isQuick, parse.GetValue(timeout)),
-                TotalTimeout = RunLimits.Notebook(isQuick, parse.GetValue(totalTimeout)),
-                ContinueOnError = parse.GetValue(continueOnError),
-                OnCell = report => Console.WriteLine(
-                    $"  cell {report.Index,3}  {Symbol(report.Status)}  {report.Result!.Elapsed.TotalSeconds,6:0.00} s"),
-            };
+            int parallel = Math.Clamp(parse.GetValue(jobs), 1, Math.Max(1, notebooks.Count));
+            if (parallel > 1 && Environment.GetEnvironmentVariable("OMP_NUM_THREADS") is null)
+                Environment.SetEnvironmentVariable("OMP_NUM_THREADS", Math.Max(1, Environment.ProcessorCount / parallel).ToString());
             string? outputFolder = parse.GetValue(output);
-            int failed = 0;
             var total = Stopwatch.StartNew();
-            foreach (var path in notebooks)
+            var results = new (string Path, bool Succeeded, double Seconds)[notebooks.Count];
+            var console = new object();
+            using var slots = new SemaphoreSlim(parallel);
+            var runs = notebooks.Select(async (path, i) =>
             {
-                Console.WriteLine($"▶ {path}{(options.Quick ? " (quick)" : "")}");
-                Notebook notebook;
-                try { notebook = NotebookFiles.Load(path); }
-                catch (NotebookFormatException e)
+                await slots.WaitAsync(cancellationToken);
+                try
                 {
-                    Console.Error.WriteLine($"✗ {e.Message}");
-                    failed++;
-                    continue;
+                    // One notebook at a time streams its lines; several at once each collect theirs and print them when done.
+                    var log = new NotebookLog(parallel == 1, console);
+                    results[i] = await RunOneAsync(path, isQuick, parse.GetValue(timeout), parse.GetValue(totalTimeout),
+                                                   parse.GetValue(continueOnError), outputFolder, log, cancellationToken);
+                    log.Flush();
                 }
-                // In a worker process: a cell that crashes it (SIGSEGV in libtorch, an abort, a kill for memory) fails
-                // that cell; the cells before it keep their outputs and the next notebook runs.
-                var report = await NotebookWorker.RunAsync(notebook, options, Self.Command("run-worker"), cancellationToken);
-                if (outputFolder is not null)
-                {
-                    string target = Path.Combine(outputFolder, Path.ChangeExtension(Path.GetFileName(path), ".ipynb"));
-                    notebook.Save(target);
-                    Console.WriteLine($"  wrote {target}");
-                }
-                if (report.Succeeded)
-                {
-                    Console.WriteLine($"✓ {path}: {report.Cells.Count} code cells in {report.Elapsed.TotalSeconds:0.0} s");
-                }
-                else
-                {
-                    failed++;
-                    foreach (var line in report.Diagnoses) Console.Error.WriteLine($"✗ {line}");
-                    int notRun = report.Cells.Count(c => c.Status is null);
-                    if (notRun > 0) Console.Error.WriteLine($"  {notRun} later cell(s) not run (use --continue-on-error to run them anyway).");
-                }
+                finally { slots.Release(); }
+            }).ToList();
+            await Task.WhenAll(runs);
+            int failed = results.Count(r => !r.Succeeded);
+            if (notebooks.Count > 1)
+            {
+                Console.WriteLine("Time per notebook:");
+                foreach (var (path, succeeded, seconds) in results)
+                    Console.WriteLine($"  {seconds,7:0.0} s  {(succeeded ? "✓" : "✗")} {path}");
             }
-            Console.WriteLine($"{notebooks.Count - failed} of {notebooks.Count} notebook(s) ran cleanly in {total.Elapsed.TotalSeconds:0.0} s.");
+            Console.WriteLine($"{notebooks.Count - failed} of {notebooks.Count} notebook(s) ran cleanly in {total.Elapsed.TotalSeconds:0.0} s"
+                              + (parallel > 1 ? $" ({parallel} at a time, {Environment.GetEnvironmentVariable("OMP_NUM_THREADS")} thread(s) each)." : "."));
             return failed == 0 ? 0 : 1;
         });
         return command;
+    }
+
+    /// <summary>Runs one notebook in a worker process; returns whether every cell ran and how long it took.</summary>
+    private static async Task<(string, bool, double)> RunOneAsync(string path, bool quick, int? cellTimeout, int? totalTimeout,
+        bool continueOnError, string? outputFolder, NotebookLog log, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var options = new RunOptions
+        {
+            Quick = quick,
+            CellTimeout = RunLimits.Cell(quick, cellTimeout),
+            TotalTimeout = RunLimits.Notebook(quick, totalTimeout),
+            ContinueOnError = continueOnError,
+            OnCell = report => log.Out($"  cell {report.Index,3}  {Symbol(report.Status)}  {report.Result!.Elapsed.TotalSeconds,6:0.00} s"),
+        };
+        log.Out($"▶ {path}{(quick ? " (quick)" : "")}");
+        Notebook notebook;
+        try { notebook = NotebookFiles.Load(path); }
+        catch (NotebookFormatException e)
+        {
+            log.Error($"✗ {e.Message}");
+            return (path, false, clock.Elapsed.TotalSeconds);
+        }
+        // In a worker process: a cell that crashes it (SIGSEGV in libtorch, an abort, a kill for memory) fails
+        // that cell; the cells before it keep their outputs and the next notebook runs.
+        var report = await NotebookWorker.RunAsync(notebook, options, Self.Command("run-worker"), cancellationToken);
+        if (outputFolder is not null)
+        {
+            string target = Path.Combine(outputFolder, Path.ChangeExtension(Path.GetFileName(path), ".ipynb"));
+            notebook.Save(target);
+            log.Out($"  wrote {target}");
+        }
+        if (report.Succeeded)
+        {
+            log.Out($"✓ {path}: {report.Cells.Count} code cells in {report.Elapsed.TotalSeconds:0.0} s");
+            return (path, true, clock.Elapsed.TotalSeconds);
+        }
+        foreach (var line in report.Diagnoses) log.Error($"✗ {line}");
+        int notRun = report.Cells.Count(c => c.Status is null);
+        if (notRun > 0) log.Error($"  {notRun} later cell(s) not run (use --continue-on-error to run them anyway).");
+        return (path, false, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>A notebook's lines: written at once (one notebook at a time) or kept and written together when it ends.</summary>
+    private sealed class NotebookLog(bool stream, object console)
+    {
+        private readonly List<(bool Error, string Line)> lines = [];
+
+        public void Out(string line) => Add(false, line);
+
+        public void Error(string line) => Add(true, line);
+
+        private void Add(bool error, string line)
+        {
+            if (stream) (error ? Console.Error : Console.Out).WriteLine(line);
+            else lock (lines) lines.Add((error, line));
+        }
+
+        public void Flush()
+        {
+            if (stream) return;
+            lock (console)
+                lock (lines)
+                    foreach (var (error, line) in lines) (error ? Console.Error : Console.Out).WriteLine(line);
+        }
     }
 
     public static Command CreateWorker()
