@@ -20,13 +20,13 @@ internal static class BenchCommand
         var trainSize = new Option<int?>("--train-size") { Description = "Train on the first N images (default all 60,000, quick 10,240)." };
         var threads = new Option<int>("--threads") { Description = "Threads for both frameworks.", DefaultValueFactory = _ => 2 };
         var models = new Option<string[]>("--model") { Description = "mlp, cnn (default both), bert (hw-imdb-bert's fine-tuning step, MiniLM-sized).", AllowMultipleArgumentsPerToken = true };
-        var stock = new Option<bool>("--stock") { Description = "Also run TorchSharp's own Adam with default malloc (what the library's fixes buy)." };
-        var openBlas = new Option<bool>("--openblas") { Description = "Also run the course with MLCOURSE_BLAS=openblas (OpenBLAS instead of libtorch's MKL for matrix products)." };
+        var stock = new Option<bool>("--stock") { Description = "Also run TorchSharp's own Adam with default malloc and libtorch's MKL (what the library's fixes buy)." };
+        var mkl = new Option<bool>("--mkl") { Description = "Also run the course with libtorch's own MKL (MLCOURSE_BLAS=mkl): what OpenBLAS buys on an AMD processor." };
         var noRunner = new Option<bool>("--no-runner") { Description = "Skip the notebook runner and grading figures." };
         var worker = new Option<string?>("--worker") { Hidden = true };
         var command = new Command("bench", "Benchmark training (TorchSharp vs PyTorch), memory and the notebook runner; print a table.")
         {
-            quick, json, rounds, epochs, trainSize, threads, models, stock, openBlas, noRunner, worker,
+            quick, json, rounds, epochs, trainSize, threads, models, stock, mkl, noRunner, worker,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -41,7 +41,7 @@ internal static class BenchCommand
                 Threads = parse.GetValue(threads),
                 Models = parse.GetValue(models) is { Length: > 0 } m ? m : ["mlp", "cnn"],
                 Stock = parse.GetValue(stock),
-                OpenBlas = parse.GetValue(openBlas),
+                Mkl = parse.GetValue(mkl),
                 Runner = !parse.GetValue(noRunner),
             };
             string root = RepositoryRoot();

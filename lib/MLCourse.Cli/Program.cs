@@ -3,8 +3,8 @@ using MLCourse.Cli;
 
 // Keep freed tensor memory for reuse instead of unmapping it every batch (see MLCourse.Malloc, docs/performance.md).
 MLCourse.Malloc.Tune();
-// Opt-in: OpenBLAS instead of libtorch's bundled MKL for matrix products (MLCOURSE_BLAS=openblas; see MLCourse.NativeBlas).
-MLCourse.NativeBlas.UseRequested();
+// On AMD processors, OpenBLAS instead of libtorch's bundled MKL for matrix products when installed (MLCourse.NativeBlas).
+MLCourse.NativeBlas.Choose();
 
 var root = new RootCommand("mlcourse: the C# deep-learning workbook's command line (run, check, …).")
 {

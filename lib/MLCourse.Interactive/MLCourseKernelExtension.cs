@@ -21,6 +21,7 @@ public sealed class MLCourseKernelExtension : IKernelExtension
     public Task OnLoadAsync(Kernel kernel)
     {
         FSharpCoreBinding.Install();
+        MLCourse.NativeBlas.Choose();            // before libtorch loads (next line), as the workbook's engine does
         TorchNative.PrepareIfNeeded();
         RegisterFormatters();
         MLCourse.Interactive.SetHost(new DotNetInteractiveHost(), global: true);

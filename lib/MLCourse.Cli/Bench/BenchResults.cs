@@ -12,7 +12,7 @@ internal sealed record WorkerSpec
     public int BatchSize { get; init; } = 128;
     public int Threads { get; init; } = 2;
     public int Seed { get; init; } = 42;
-    /// <summary>"course": the library's Adam, tuned malloc, the Trainer; "stock": TorchSharp's Adam, default malloc; "openblas": the course with MLCOURSE_BLAS=openblas.</summary>
+    /// <summary>"course": the library's Adam, tuned malloc, the Trainer; "stock": TorchSharp's Adam, default malloc; "mkl": the course with libtorch's own MKL (MLCOURSE_BLAS=mkl).</summary>
     public string Variant { get; init; } = "course";
     public string? Data { get; init; }
     public string? Notebook { get; init; }

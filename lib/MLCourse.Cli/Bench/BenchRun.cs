@@ -15,7 +15,7 @@ internal sealed record BenchSettings
     public int Seed { get; init; } = 42;
     public int BatchSize { get; init; } = 128;
     public bool Stock { get; init; }
-    public bool OpenBlas { get; init; }
+    public bool Mkl { get; init; }
     public string[] Models { get; init; } = ["mlp", "cnn"];
     public bool Runner { get; init; } = true;
 }
@@ -86,7 +86,7 @@ internal sealed class BenchRun
             {
                 var runs = new List<string> { "course" };
                 if (settings.Stock) runs.Add("stock");
-                if (settings.OpenBlas) runs.Add("openblas");
+                if (settings.Mkl) runs.Add("mkl");
                 if (peer) runs.Add("pytorch");
                 // Rotate the order every round so neither framework always runs first (or after the other).
                 int shift = (round - 1) % runs.Count;
@@ -154,7 +154,7 @@ internal sealed class BenchRun
         var environment = ThreadEnvironment();
         foreach (var name in MLCourse.Malloc.EnvironmentVariables.Keys) environment[name] = null;
         environment["MLCOURSE_MALLOC"] = variant == "stock" ? "default" : null;
-        environment[MLCourse.NativeBlas.Variable] = variant == "openblas" ? "openblas" : null;
+        environment[MLCourse.NativeBlas.Variable] = variant is "mkl" or "stock" ? "mkl" : null;   // stock: TorchSharp as it comes
         return environment;
     }
 
