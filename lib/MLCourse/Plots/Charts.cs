@@ -49,11 +49,14 @@ public static class Charts
     }
 
     /// <summary>
-    /// A grid of grey-scale images, dark on light like ink on paper: <paramref name="images"/> is [N, H, W] or
-    /// [N, 1, H, W] (any range; each image is scaled to its own min..max unless <paramref name="sharedScale"/>).
-    /// Images fill rows of <paramref name="columns"/>; a thin gap separates them. Used from chapter 06 on (filters,
-    /// generated digits, reconstructions, saliency maps). Signed maps (saliency, perturbations) read best with
-    /// <paramref name="diverging"/>: blue below zero, red above, white at zero.
+    /// A grid of grey-scale images, drawn as pixel values read: the smallest value black, the largest white (MNIST
+    /// digits are white strokes on black). <paramref name="images"/> is [N, H, W] or [N, 1, H, W] (any range; each
+    /// image is scaled to its own min..max unless <paramref name="sharedScale"/>). Images fill rows of
+    /// <paramref name="columns"/>; a thin gap separates them. Used from chapter 06 on (filters, generated digits,
+    /// reconstructions, saliency maps). Signed maps (saliency, perturbations) read best with
+    /// <paramref name="diverging"/>: blue below zero, red above, white at zero; each map (or all of them, with
+    /// <paramref name="sharedScale"/>) is divided by its largest |value|, and the colour range is fixed to −1..1,
+    /// so zero is always the white middle of the colour bar.
     /// </summary>
     public static GenericChart Images(TorchSharp.torch.Tensor images, int columns = 8, string title = "",
                                       bool sharedScale = false, bool diverging = false, int pixelSize = 3)
@@ -92,10 +95,17 @@ public static class Charts
         }
         var chart = CSharpChart.Heatmap<double, int, int, string>(
             zData: z.Select(row => (IEnumerable<double>)row),
-            ColorScale: diverging ? StyleParam.Colorscale.RdBu : StyleParam.Colorscale.Greys,
-            ReverseScale: diverging,
+            ColorScale: diverging ? Diverging : StyleParam.Colorscale.Greys,    // plotly's Greys: 0 black, 1 white
             ShowScale: diverging,
             ReverseYAxis: true);
+        // Fixed colour ranges, not the data's min..max: a signed map whose values run from −0.2 to 1 would otherwise put
+        // plotly's middle colour at 0.4, not at zero.
+        chart = GenericChart.mapTrace(FuncConvert.FromFunc<Trace, Trace>(trace =>
+        {
+            trace.SetProperty("zmin", diverging ? -1.0 : 0.0);
+            trace.SetProperty("zmax", 1.0);
+            return trace;
+        }), chart);
         chart = Plotly.NET.Chart.withXAxis(BareAxis(reversed: false), FSharpOption<StyleParam.SubPlotId>.None).Invoke(chart);
         chart = Plotly.NET.Chart.withYAxis(BareAxis(reversed: true), FSharpOption<StyleParam.SubPlotId>.None).Invoke(chart);
         // Plotly's default margins (80 px on each side, 100 at the top) left a short grid a plot area of a few pixels, and
@@ -111,6 +121,17 @@ public static class Charts
         chart = chart.WithSize(Math.Max(160, width * pixelSize + side + right), Math.Max(80, height * pixelSize + marginTop + side));
         return title.Length > 0 ? WithTitle(chart, title) : chart;
     }
+
+    /// <summary>
+    /// The colour scale of signed maps over −1..1: blue at −1, white at 0, red at +1 (the end colours of plotly's RdBu,
+    /// whose own middle is grey, not white).
+    /// </summary>
+    internal static readonly StyleParam.Colorscale Diverging = StyleParam.Colorscale.NewCustom(
+    [
+        Tuple.Create(0.0, Color.fromRGB(5, 10, 172)),
+        Tuple.Create(0.5, Color.fromRGB(255, 255, 255)),
+        Tuple.Create(1.0, Color.fromRGB(178, 10, 28)),
+    ]);
 
     static Plotly.NET.LayoutObjects.LinearAxis BareAxis(bool reversed)
     {

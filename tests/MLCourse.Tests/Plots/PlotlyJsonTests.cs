@@ -18,6 +18,7 @@ public class PlotlyJsonTests
             [MLCourse.Plots.Charts.Line([1.0, 2, 3], [4.0, 5, 6], "θ ≤ 2 <b>bold</b>"), MLCourse.Plots.Charts.Scatter([1.0, 2], [3.0, 1], "pts")],
             "title \"quoted\"", "x", "y"))),
         ["heatmap with labels"] = () => MLCourse.Plots.Charts.Heatmap([[1, 2], [3, 4.5]], "confusion", ["a", "b"], ["c", "d"]),
+        ["signed image"] = () => MLCourse.Plots.Charts.Images(torch.tensor(new float[] { -1, 0, 3, 4 }).reshape(1, 2, 2), diverging: true),
         ["scatter by class"] = () => MLCourse.Plots.Charts.ScatterByClass([0.0, 1, 2, 3], [1.0, 0, 1, 0], [0, 1, 0, 1], ["neg", "pos"], "classes"),
         ["decision boundary"] = () =>
         {
