@@ -33,9 +33,11 @@ public sealed class Adam : optim.Optimizer
     /// <param name="beta2">Decay of the running mean of the squared gradients.</param>
     /// <param name="eps">Added to the denominator for numerical stability.</param>
     /// <param name="flatten">Move the parameters into one buffer so that a step is a few whole-buffer operations
-    /// (<see cref="IsFlat"/>); false keeps each parameter's own storage and updates them one by one.</param>
+    /// (<see cref="IsFlat"/>). Off by default: on a CPU it is no faster (docs/performance.md), and the parameters
+    /// become views of the buffer, which TorchSharp.PyBridge's <c>save_py</c> writes wrongly (it records a view's
+    /// storage offset but only the view's own bytes). Meant for a GPU, where each operation is a kernel launch.</param>
     public Adam(IEnumerable<Parameter> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
-                bool flatten = true)
+                bool flatten = false)
         : base(IntPtr.Zero)
     {
         if (lr < 0) throw new ArgumentOutOfRangeException(nameof(lr), "lr must not be negative.");

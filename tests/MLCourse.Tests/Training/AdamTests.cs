@@ -51,8 +51,8 @@ public class AdamTests
     {
         var flatNet = Net(7);
         var plainNet = Net(7);
-        using var flat = new Adam(flatNet.parameters(), lr: 0.01);
-        using var plain = new Adam(plainNet.parameters(), lr: 0.01, flatten: false);
+        using var flat = new Adam(flatNet.parameters(), lr: 0.01, flatten: true);
+        using var plain = new Adam(plainNet.parameters(), lr: 0.01);
         Assert.True(flat.IsFlat, "four float32 parameters on one device should share one buffer");
         Assert.False(plain.IsFlat);
         Train(flatNet, flat, steps: 50);
@@ -70,8 +70,8 @@ public class AdamTests
         // can): the optimizer notices, updates parameter by parameter from then on, and takes the same steps.
         var flatNet = Net(3);
         var plainNet = Net(3);
-        using var flat = new Adam(flatNet.parameters(), lr: 0.01);
-        using var plain = new Adam(plainNet.parameters(), lr: 0.01, flatten: false);
+        using var flat = new Adam(flatNet.parameters(), lr: 0.01, flatten: true);
+        using var plain = new Adam(plainNet.parameters(), lr: 0.01);
         Train(flatNet, flat, steps: 5);
         Train(plainNet, plain, steps: 5);
         var moved = flatNet.parameters().First();
@@ -89,8 +89,8 @@ public class AdamTests
         // net.zero_grad() may replace or drop the gradient tensors; the next step copies them back into the buffer.
         var flatNet = Net(5);
         var plainNet = Net(5);
-        using var flat = new Adam(flatNet.parameters(), lr: 0.01);
-        using var plain = new Adam(plainNet.parameters(), lr: 0.01, flatten: false);
+        using var flat = new Adam(flatNet.parameters(), lr: 0.01, flatten: true);
+        using var plain = new Adam(plainNet.parameters(), lr: 0.01);
         var lossFunction = nn.CrossEntropyLoss();
         torch.manual_seed(9);
         var X = torch.randn(16, 8);
