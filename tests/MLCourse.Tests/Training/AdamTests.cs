@@ -41,8 +41,7 @@ public class AdamTests
         using var adam = new Adam(ours.parameters(), lr: 0.01);
         Train(ours, adam, steps: 50);
         Train(theirs, optim.Adam(theirs.parameters(), lr: 0.01), steps: 50);
-        foreach (var (a, b) in ours.parameters().Zip(theirs.parameters()))
-            Assert.True(a.allclose(b, rtol: 1e-4, atol: 1e-6), $"parameters differ by up to {(a - b).abs().max().item<float>()}");
+        AssertSameParameters(ours, theirs, rtol: 1e-4, atol: 1e-6);
         Assert.Equal(50, adam.Steps);
     }
 
@@ -58,8 +57,7 @@ public class AdamTests
         Train(flatNet, flat, steps: 50);
         Train(plainNet, plain, steps: 50);
         Assert.True(flat.IsFlat, "the parameters left the flat buffer during training");
-        foreach (var (a, b) in flatNet.parameters().Zip(plainNet.parameters()))
-            Assert.True(a.allclose(b, rtol: 1e-6, atol: 1e-7), $"parameters differ by up to {(a - b).abs().max().item<float>()}");
+        AssertSameParameters(flatNet, plainNet, rtol: 1e-6, atol: 1e-7);
         Assert.All(flatNet.parameters().Select(p => flat.StepsOf(p)), t => Assert.Equal(50L, t));
     }
 
@@ -79,8 +77,7 @@ public class AdamTests
         Assert.False(flat.IsFlat);
         Train(flatNet, flat, steps: 5);
         Train(plainNet, plain, steps: 5);
-        foreach (var (a, b) in flatNet.parameters().Zip(plainNet.parameters()))
-            Assert.True(a.allclose(b, rtol: 1e-6, atol: 1e-7), $"parameters differ by up to {(a - b).abs().max().item<float>()}");
+        AssertSameParameters(flatNet, plainNet, rtol: 1e-6, atol: 1e-7);
     }
 
     [Fact]
@@ -104,8 +101,7 @@ public class AdamTests
                 adam.step();
             }
         Assert.True(flat.IsFlat);
-        foreach (var (a, b) in flatNet.parameters().Zip(plainNet.parameters()))
-            Assert.True(a.allclose(b, rtol: 1e-6, atol: 1e-7), $"parameters differ by up to {(a - b).abs().max().item<float>()}");
+        AssertSameParameters(flatNet, plainNet, rtol: 1e-6, atol: 1e-7);
     }
 
     [Fact]
@@ -167,6 +163,12 @@ public class AdamTests
         }
         Assert.Equal(0.01, adam.LearningRate, 12);                    // 0.08 · 0.5³
         Assert.Equal(0.01, adam.ParamGroups.Single().LearningRate, 12);
+    }
+
+    private static void AssertSameParameters(nn.Module<Tensor, Tensor> left, nn.Module<Tensor, Tensor> right, double rtol, double atol)
+    {
+        foreach (var (a, b) in left.parameters().Zip(right.parameters()))
+            Assert.True(a.allclose(b, rtol: rtol, atol: atol), $"parameters differ by up to {(a - b).abs().max().item<float>()}");
     }
 
     private static string Show(Tensor t) => "[" + string.Join(", ", t.detach().data<float>().ToArray().Select(v => v.ToString("G6"))) + "]";
