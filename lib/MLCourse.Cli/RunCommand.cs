@@ -15,15 +15,21 @@ internal static class RunCommand
         var timeout = new Option<int?>("--timeout") { Description = "Per-cell timeout in seconds (default: 600 with --quick, 6 hours in full mode)." };
         var totalTimeout = new Option<int?>("--total-timeout") { Description = "Per-notebook timeout in seconds (default: 3600 with --quick, 12 hours in full mode)." };
         var continueOnError = new Option<bool>("--continue-on-error") { Description = "Run every cell even after a failure, and report each failure." };
-        var jobs = new Option<int>("--jobs", "-j")
+        var jobs = new Option<int?>("--jobs", "-j")
         {
-            Description = "Notebooks run at once, each in its own process (default 1). With more than one, each process gets "
-                          + "cores / jobs threads unless OMP_NUM_THREADS is set, and a notebook's lines are printed when it ends.",
-            DefaultValueFactory = _ => 1,
+            Description = "Notebooks run at once, each in its own worker process (default: one per core, at most 4, for a folder; 1 "
+                          + "for a single notebook). With more than one, each worker gets cores / jobs threads unless OMP_NUM_THREADS "
+                          + "is set, and a notebook's lines are printed when it ends.",
+        };
+        var fresh = new Option<bool>("--fresh-process")
+        {
+            Description = "A new worker process for every notebook. By default a worker runs several notebooks in turn (faster) and "
+                          + "puts back, between them, the state a notebook can change in its process (formatters, random generator, "
+                          + "threads, working directory); use this when a notebook changes something else process-wide.",
         };
         var command = new Command("run", "Execute notebooks headless, as the workbook's kernel would; exit code 1 if a cell fails.")
         {
-            paths, quick, output, timeout, totalTimeout, continueOnError, jobs,
+            paths, quick, output, timeout, totalTimeout, continueOnError, jobs, fresh,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -31,28 +37,47 @@ internal static class RunCommand
             foreach (var m in missing) Console.Error.WriteLine($"mlcourse run: {m}: no such notebook or folder.");
             if (missing.Count > 0 || notebooks.Count == 0) return 2;
             bool isQuick = parse.GetValue(quick);
-            int parallel = Math.Clamp(parse.GetValue(jobs), 1, Math.Max(1, notebooks.Count));
+            int parallel = Math.Clamp(parse.GetValue(jobs) ?? DefaultJobs(notebooks.Count), 1, Math.Max(1, notebooks.Count));
             if (parallel > 1 && Environment.GetEnvironmentVariable("OMP_NUM_THREADS") is null)
                 Environment.SetEnvironmentVariable("OMP_NUM_THREADS", Math.Max(1, Environment.ProcessorCount / parallel).ToString());
             string? outputFolder = parse.GetValue(output);
+            bool freshProcess = parse.GetValue(fresh);
             var total = Stopwatch.StartNew();
             var results = new (string Path, bool Succeeded, double Seconds)[notebooks.Count];
             var console = new object();
-            using var slots = new SemaphoreSlim(parallel);
-            var runs = notebooks.Select(async (path, i) =>
+            int next = -1, workersStarted = 0;
+            // Each slot keeps one worker process and hands it notebook after notebook (a new one after a crash or a timeout,
+            // or for every notebook with --fresh-process).
+            var slots = Enumerable.Range(0, parallel).Select(async _ =>
             {
-                await slots.WaitAsync(cancellationToken);
+                NotebookWorkerProcess? worker = null;
                 try
                 {
-                    // One notebook at a time streams its lines; several at once each collect theirs and print them when done.
-                    var log = new NotebookLog(parallel == 1, console);
-                    results[i] = await RunOneAsync(path, isQuick, parse.GetValue(timeout), parse.GetValue(totalTimeout),
-                                                   parse.GetValue(continueOnError), outputFolder, log, cancellationToken);
-                    log.Flush();
+                    for (int i = Interlocked.Increment(ref next); i < notebooks.Count; i = Interlocked.Increment(ref next))
+                    {
+                        if (worker is { IsReusable: false } || (freshProcess && worker is not null))
+                        {
+                            await worker.DisposeAsync();
+                            worker = null;
+                        }
+                        if (worker is null)
+                        {
+                            worker = NotebookWorkerProcess.Start(Self.Command("run-worker"), Directory.GetCurrentDirectory());
+                            Interlocked.Increment(ref workersStarted);
+                        }
+                        // One notebook at a time streams its lines; several at once each collect theirs and print them when done.
+                        var log = new NotebookLog(parallel == 1, console);
+                        results[i] = await RunOneAsync(notebooks[i], isQuick, parse.GetValue(timeout), parse.GetValue(totalTimeout),
+                                                       parse.GetValue(continueOnError), outputFolder, log, worker, cancellationToken);
+                        log.Flush();
+                    }
                 }
-                finally { slots.Release(); }
+                finally
+                {
+                    if (worker is not null) await worker.DisposeAsync();
+                }
             }).ToList();
-            await Task.WhenAll(runs);
+            await Task.WhenAll(slots);
             int failed = results.Count(r => !r.Succeeded);
             if (notebooks.Count > 1)
             {
@@ -60,8 +85,9 @@ internal static class RunCommand
                 foreach (var (path, succeeded, seconds) in results)
                     Console.WriteLine($"  {seconds,7:0.0} s  {(succeeded ? "✓" : "✗")} {path}");
             }
-            Console.WriteLine($"{notebooks.Count - failed} of {notebooks.Count} notebook(s) ran cleanly in {total.Elapsed.TotalSeconds:0.0} s"
-                              + (parallel > 1 ? $" ({parallel} at a time, {Environment.GetEnvironmentVariable("OMP_NUM_THREADS")} thread(s) each)." : "."));
+            string how = parallel > 1 ? $"{parallel} at a time, {Environment.GetEnvironmentVariable("OMP_NUM_THREADS")} thread(s) each, " : "";
+            Console.WriteLine($"{notebooks.Count - failed} of {notebooks.Count} notebook(s) ran cleanly in {total.Elapsed.TotalSeconds:0.0} s "
+                              + $"({how}{workersStarted} worker process(es)).");
             return failed == 0 ? 0 : 1;
         });
         return command;
@@ -69,7 +95,7 @@ internal static class RunCommand
 
     /// <summary>Runs one notebook in a worker process; returns whether every cell ran and how long it took.</summary>
     private static async Task<(string, bool, double)> RunOneAsync(string path, bool quick, int? cellTimeout, int? totalTimeout,
-        bool continueOnError, string? outputFolder, NotebookLog log, CancellationToken cancellationToken)
+        bool continueOnError, string? outputFolder, NotebookLog log, NotebookWorkerProcess worker, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var options = new RunOptions
@@ -90,7 +116,7 @@ internal static class RunCommand
         }
         // In a worker process: a cell that crashes it (SIGSEGV in libtorch, an abort, a kill for memory) fails
         // that cell; the cells before it keep their outputs and the next notebook runs.
-        var report = await NotebookWorker.RunAsync(notebook, options, Self.Command("run-worker"), cancellationToken);
+        var report = await worker.RunAsync(notebook, options, cancellationToken);
         if (outputFolder is not null)
         {
             string target = Path.Combine(outputFolder, Path.ChangeExtension(Path.GetFileName(path), ".ipynb"));
@@ -107,6 +133,12 @@ internal static class RunCommand
         if (notRun > 0) log.Error($"  {notRun} later cell(s) not run (use --continue-on-error to run them anyway).");
         return (path, false, clock.Elapsed.TotalSeconds);
     }
+
+    /// <summary>
+    /// Notebooks at once when --jobs is not given: one for a single notebook (it gets every core's threads), else one per
+    /// core, at most 4 (each worker holds its own copy of libtorch and of its notebook's data: 0.4–2 GB).
+    /// </summary>
+    private static int DefaultJobs(int notebooks) => notebooks <= 1 ? 1 : Math.Clamp(Environment.ProcessorCount, 1, 4);
 
     /// <summary>A notebook's lines: written at once (one notebook at a time) or kept and written together when it ends.</summary>
     private sealed class NotebookLog(bool stream, object console)

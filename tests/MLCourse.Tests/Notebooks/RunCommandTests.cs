@@ -20,8 +20,8 @@ public sealed class RunCommandTests : IDisposable
         notebook.Save(Path.Combine(folder, "in", name));
     }
 
-    private (int ExitCode, string Output) Run() =>
-        JupyterClients.Run(JupyterClients.Dotnet, [JupyterClients.CliDll, "run", Path.Combine(folder, "in"), "--output", Path.Combine(folder, "out")],
+    private (int ExitCode, string Output) Run(params string[] options) =>
+        JupyterClients.Run(JupyterClients.Dotnet, [JupyterClients.CliDll, "run", Path.Combine(folder, "in"), "--output", Path.Combine(folder, "out"), .. options],
                            TimeSpan.FromMinutes(4));
 
     private static string Text(Notebook notebook, int cell) => string.Concat(notebook.Cells[cell].Outputs.Select(o => o switch
@@ -67,5 +67,38 @@ public sealed class RunCommandTests : IDisposable
         Assert.Contains("ProcessCrash: the process running the notebook died (signal 11", Text(crashed, 1));
         Assert.Empty(crashed.Cells[2].Outputs);
         Assert.Equal("third notebook ran\n", Text(Notebook.Load(Path.Combine(folder, "out", "3-third.ipynb")), 0));
+    }
+
+    [Fact]
+    public void One_worker_runs_the_notebooks_in_turn_and_what_a_notebook_changes_in_its_process_does_not_reach_the_next()
+    {
+        const string probe = "Console.WriteLine($\"process started {System.Diagnostics.Process.GetCurrentProcess().StartTime:O}\");\n"
+                             + "Console.WriteLine($\"first draw {torch.rand(1).item<float>():R}\");\n"
+                             + "Console.WriteLine($\"grad {torch.is_grad_enabled()}, folder {Path.GetFileName(Directory.GetCurrentDirectory())}\");";
+        Write("1-changes.ipynb", "using TorchSharp;\n" + probe,
+              "Formatter.Register<int>((i, w) => w.Write(\"formatter of the first notebook\"), \"text/plain\");\n"
+              + "torch.set_grad_enabled(false);\nvar big = torch.zeros(1000, 1000);\n42",
+              "torch.manual_seed(7);\nConsole.Write($\"first draw {torch.rand(1).item<float>():R}\");\ntorch.manual_seed(7);");
+        Write("2-sees.ipynb", "using TorchSharp;\n" + probe, "42");
+        var (code, output) = Run("--jobs", "1");
+        Assert.True(code == 0, $"exit code {code}:\n{output}");
+        Assert.Contains("2 of 2 notebook(s) ran cleanly", output);
+        Assert.Contains("(1 worker process(es))", output);
+        var first = Notebook.Load(Path.Combine(folder, "out", "1-changes.ipynb"));
+        var second = Notebook.Load(Path.Combine(folder, "out", "2-sees.ipynb"));
+        Assert.Equal("formatter of the first notebook", Text(first, 1));
+        Assert.Equal("42", Text(second, 1));
+        var probeFirst = Text(first, 0).Split('\n');
+        var probeSecond = Text(second, 0).Split('\n');
+        Assert.Equal(probeFirst[0], probeSecond[0]);                     // the same process…
+        Assert.NotEqual(Text(first, 2), probeSecond[1]);                 // …but not the first notebook's seed,
+        Assert.Equal("grad True, folder in", probeSecond[2]);            // nor its gradient mode
+
+        var (freshCode, freshOutput) = Run("--jobs", "1", "--fresh-process");
+        Assert.True(freshCode == 0, $"exit code {freshCode}:\n{freshOutput}");
+        Assert.Contains("(2 worker process(es))", freshOutput);
+        var probeFresh = Text(Notebook.Load(Path.Combine(folder, "out", "2-sees.ipynb")), 0).Split('\n');
+        Assert.NotEqual(probeFirst[0], probeFresh[0]);
+        Assert.NotEqual(probeSecond[1], probeFresh[1]);                  // a fresh process draws new numbers, as the reused one did
     }
 }
