@@ -101,4 +101,16 @@ public sealed class RunCommandTests : IDisposable
         Assert.NotEqual(probeFirst[0], probeFresh[0]);
         Assert.NotEqual(probeSecond[1], probeFresh[1]);                  // a fresh process draws new numbers, as the reused one did
     }
+
+    [Fact]
+    public void A_notebook_whose_cell_timed_out_ends_its_worker_and_the_next_notebook_gets_a_new_one()
+    {
+        Write("1-endless.ipynb", "long n = 0;\nwhile (true) n++;");
+        Write("2-after.ipynb", "Console.WriteLine(\"ran after the endless loop\");");
+        var (code, output) = Run("--jobs", "1", "--timeout", "2");
+        Assert.True(code == 1, $"exit code {code}:\n{output}");
+        Assert.Contains("1 of 2 notebook(s) ran cleanly", output);
+        Assert.Contains("(2 worker process(es))", output);
+        Assert.Equal("ran after the endless loop\n", Text(Notebook.Load(Path.Combine(folder, "out", "2-after.ipynb")), 0));
+    }
 }
