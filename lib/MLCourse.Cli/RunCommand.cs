@@ -55,7 +55,7 @@ internal static class RunCommand
                 {
                     for (int i = Interlocked.Increment(ref next); i < notebooks.Count; i = Interlocked.Increment(ref next))
                     {
-                        if (worker is { IsReusable: false } || (freshProcess && worker is not null))
+                        if (worker is not null && (freshProcess || !worker.IsReusable))
                         {
                             await worker.DisposeAsync();
                             worker = null;

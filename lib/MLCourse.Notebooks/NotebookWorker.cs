@@ -73,7 +73,6 @@ public static class NotebookWorker
         var channel = Console.OpenStandardOutput();
         var gate = new object();
         int threads = torch.get_num_threads();
-        bool first = true;
         while (await input.ReadLineAsync() is { } line)
         {
             if (string.IsNullOrWhiteSpace(line)) continue;
@@ -88,8 +87,7 @@ public static class NotebookWorker
                 }
             }
 
-            if (!first) ResetProcess(threads);
-            first = false;
+            ResetProcess(threads);   // before every notebook: cheap in a fresh worker, and the first needs no special case
             var notebook = Notebook.Parse(config.Json, System.IO.Path.GetFileName(config.Path));
             notebook.Path = config.Path;
             var options = new RunOptions
