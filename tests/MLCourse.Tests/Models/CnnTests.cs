@@ -101,4 +101,66 @@ public class CnnTests
         Assert.True(alone.allclose(batched[0], rtol: 1e-5, atol: 1e-6));
         Assert.Throws<ArgumentException>(() => net.call(torch.randn(28, 28)));
     }
+
+    [Fact]
+    public void Pooling_before_the_relu_gives_the_same_values_and_gradients_as_after_it()
+    {
+        torch.manual_seed(3);
+        // Windows that are all negative, all zero, mixed, and tied at a positive value, besides random ones.
+        var a = torch.randn(2, 3, 6, 6);
+        a[0, 0, 0..2, 0..2] = torch.tensor(new float[] { -1, -2, -3, -4 }).reshape(2, 2);
+        a[0, 0, 0..2, 2..4] = torch.zeros(2, 2);
+        a[0, 0, 2..4, 0..2] = torch.tensor(new float[] { 0, -1, 0, -2 }).reshape(2, 2);
+        a[0, 0, 2..4, 2..4] = torch.tensor(new float[] { 1.5f, 0, 1.5f, -1 }).reshape(2, 2);
+        var upstream = torch.randn(2, 3, 3, 3);
+        var (reluFirst, reluFirstGrad) = Run(t => nn.functional.max_pool2d(nn.functional.relu(t), 2));
+        var (poolFirst, poolFirstGrad) = Run(t => nn.functional.relu(nn.functional.max_pool2d(t, 2)));
+        Assert.True(poolFirst.eq(reluFirst).all().item<bool>());
+        Assert.True(poolFirstGrad.eq(reluFirstGrad).all().item<bool>());
+
+        (Tensor, Tensor) Run(Func<Tensor, Tensor> block)
+        {
+            var input = a.clone().requires_grad_(true);
+            var output = block(input);
+            (output * upstream).sum().backward();
+            return (output.detach(), input.grad!);
+        }
+    }
+
+    [Fact]
+    public void The_model_gives_the_logits_and_gradients_of_conv_relu_pool_blocks()
+    {
+        torch.manual_seed(4);
+        var model = new Cnn(new CnnConfig(InChannels: 2, ImageSize: 8, Channels: [4, 6], Hidden: 5, Classes: 3, BatchNorm: true));
+        var x = torch.randn(5, 2, 8, 8);
+        var weights = torch.randn(5, 3);
+        var (logits, grads) = Run(model.call);
+        var (expected, expectedGrads) = Run(PlainForward);
+        Assert.True(torch.allclose(logits, expected, rtol: 1e-4, atol: 1e-5));
+        for (int i = 0; i < grads.Length; i++)
+            Assert.True(torch.allclose(grads[i], expectedGrads[i], rtol: 1e-4, atol: 1e-5), $"gradient {i} differs");
+
+        // The textbook order, on the default (B, C, H, W) layout: conv → (batch norm) → ReLU → pool, then the classifier.
+        Tensor PlainForward(Tensor images)
+        {
+            var children = model.named_children().ToDictionary(c => c.name, c => c.module);
+            var h = images;
+            foreach (var (_, layer) in children["features"].named_children())
+                h = layer switch
+                {
+                    TorchSharp.Modules.MaxPool2d => h,                                        // applied after the ReLU below
+                    TorchSharp.Modules.ReLU => nn.functional.max_pool2d(nn.functional.relu(h), 2),
+                    _ => ((nn.Module<Tensor, Tensor>)layer).call(h),
+                };
+            return ((nn.Module<Tensor, Tensor>)children["classifier"]).call(h);
+        }
+
+        (Tensor, Tensor[]) Run(Func<Tensor, Tensor> forward)
+        {
+            model.zero_grad();
+            var output = forward(x);
+            (output * weights).sum().backward();
+            return (output.detach(), model.parameters().Select(p => p.grad!.clone()).ToArray());
+        }
+    }
 }
