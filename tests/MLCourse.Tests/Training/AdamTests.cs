@@ -46,6 +46,59 @@ public class AdamTests
     }
 
     [Fact]
+    public void Libtorchs_fused_kernel_takes_the_steps_of_the_tensor_operations()
+    {
+        var fusedNet = Net(7);
+        var plainNet = Net(7);
+        using var fused = new Adam(fusedNet.parameters(), lr: 0.01);
+        using var plain = new Adam(plainNet.parameters(), lr: 0.01) { AllowFusedKernel = false };
+        Train(fusedNet, fused, steps: 50);
+        Train(plainNet, plain, steps: 50);
+        if (OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64)
+            Assert.True(fused.LastStepFused, "libtorch's fused Adam kernel was not found: a TorchSharp upgrade may have renamed it (Training/FusedAdamKernel.cs)");
+        Assert.False(plain.LastStepFused);
+        AssertSameParameters(fusedNet, plainNet, rtol: 1e-5, atol: 1e-6);
+        Assert.All(fusedNet.parameters().Select(p => fused.StepsOf(p)), t => Assert.Equal(50L, t));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_parameter_changed_by_a_step_cannot_be_used_by_an_older_graph(bool fused)
+    {
+        torch.manual_seed(2);
+        var layer = nn.Linear(3, 2);
+        using var adam = new Adam(layer.parameters()) { AllowFusedKernel = fused };
+        var x = torch.randn(4, 3).requires_grad_(true);
+        layer.call(x).sum().backward();
+        var older = layer.call(x).pow(2).sum();           // its backward needs the weight as it is now (for x's gradient)
+        adam.step();
+        Assert.Equal(fused && FusedAdamKernel.Available, adam.LastStepFused);
+        var error = Assert.ThrowsAny<Exception>(() => older.backward());
+        Assert.Contains("modified by an inplace operation", error.Message);
+    }
+
+    [Fact]
+    public void A_parameter_the_fused_kernel_cannot_take_is_updated_as_before()
+    {
+        torch.manual_seed(3);
+        var weight = new TorchSharp.Modules.Parameter(torch.randn(4, 3).t());   // a transposed view: not contiguous
+        var twin = new TorchSharp.Modules.Parameter(weight.detach().clone());
+        using var adam = new Adam([weight], lr: 0.05);
+        using var reference = new Adam([twin], lr: 0.05) { AllowFusedKernel = false };
+        var x = torch.randn(5, 3);
+        foreach (var (p, optimizer) in new[] { (weight, adam), (twin, reference) })
+            for (int i = 0; i < 10; i++)
+            {
+                optimizer.zero_grad();
+                x.matmul(p).pow(2).sum().backward();
+                optimizer.step();
+            }
+        Assert.False(adam.LastStepFused);
+        Assert.True(weight.allclose(twin, rtol: 1e-6, atol: 1e-7));
+    }
+
+    [Fact]
     public void The_flat_buffer_step_equals_the_per_parameter_step()
     {
         var flatNet = Net(7);
