@@ -203,7 +203,7 @@ public static class Grader
             }
             string why = run.MemoryKilled ? $"used more than the {options.MemoryLimitMb} MB memory limit and was stopped"
                 : run.TimeKilled ? "was still running when grading reached its total time limit"
-                : $"crashed the worker process (exit code {run.ExitCode}{Hint(run.StderrTail)})";
+                : $"crashed the worker process (exit code {run.ExitCode}{CrashHint.Explain(run.StderrTail)})";
             if (run.TimedOutCheck is { } slowQuestion)
             {
                 settled[slowQuestion] = $"0 points: checking your code took longer than the {CheckLimit(slowQuestion):0} s limit "
@@ -228,7 +228,7 @@ public static class Grader
                 notes.Add($"{StudentCode.CellName(notebook, bad)} {message}; it was skipped and the notebook run again without it.");
                 continue;
             }
-            unfinished = $"the grading worker stopped unexpectedly (exit code {run.ExitCode}{Hint(run.StderrTail)})";
+            unfinished = $"the grading worker stopped unexpectedly (exit code {run.ExitCode}{CrashHint.Explain(run.StderrTail)})";
             break;
         }
         if (unfinished is not null) notes.Add(unfinished + ".");
@@ -310,14 +310,6 @@ public static class Grader
             : feedback;
     }
 
-    private static string Hint(string stderr)
-    {
-        string tail = stderr.Trim();
-        if (tail.Contains("Stack overflow", StringComparison.OrdinalIgnoreCase)) return ": stack overflow, endless recursion?";
-        var last = tail.Split('\n').LastOrDefault(l => l.Trim().Length > 0)?.Trim();
-        return string.IsNullOrEmpty(last) ? "" : $": {(last.Length > 200 ? last[..200] + "…" : last)}";
-    }
-
     private static string Number(double x) => x.ToString("0.##", CultureInfo.InvariantCulture);
 
     /// <summary>One worker process: starts it, feeds it its configuration, reads its tagged reports, watches it.</summary>
@@ -365,8 +357,7 @@ public static class Grader
                 int n;
                 while ((n = await process.StandardError.ReadAsync(buffer, CancellationToken.None)) > 0)
                 {
-                    tail.Append(buffer, 0, n);
-                    if (tail.Length > 8192) tail.Remove(0, tail.Length - 4096);
+                    CrashHint.Append(tail, buffer, n);
                 }
                 run.StderrTail = tail.ToString();
             }, CancellationToken.None);

@@ -164,12 +164,4 @@ public static class NotebookWorker
         > 128 and < 160 => $"signal {exitCode - 128}",
         _ => $"exit code {exitCode}",
     };
-
-    internal static string Hint(string stderr)
-    {
-        string tail = stderr.Trim();
-        if (tail.Contains("Stack overflow", StringComparison.OrdinalIgnoreCase)) return ": stack overflow, endless recursion?";
-        var last = tail.Split('\n').LastOrDefault(l => l.Trim().Length > 0)?.Trim();
-        return string.IsNullOrEmpty(last) ? "" : $": {(last.Length > 200 ? last[..200] + "…" : last)}";
-    }
 }

@@ -116,7 +116,7 @@ public sealed class NotebookWorkerProcess : IAsyncDisposable
         string tail;
         lock (stderrTail) tail = stderrTail.ToString();
         string why = killed ? (cancelled ? "was cancelled" : "ran past the notebook's total timeout and was killed")
-                            : $"died ({NotebookWorker.Describe(process.HasExited ? process.ExitCode : -1)}{NotebookWorker.Hint(tail)})";
+                            : $"died ({NotebookWorker.Describe(process.HasExited ? process.ExitCode : -1)}{CrashHint.Explain(tail)})";
         int? victim = run.Running ?? run.Reports.Values.FirstOrDefault(r => r.Status is null)?.Index;
         if (victim is not int index) return;
         string message = run.Running is null
@@ -169,8 +169,7 @@ public sealed class NotebookWorkerProcess : IAsyncDisposable
         while ((n = await process.StandardError.ReadAsync(buffer, CancellationToken.None)) > 0)
             lock (stderrTail)
             {
-                stderrTail.Append(buffer, 0, n);
-                if (stderrTail.Length > 8192) stderrTail.Remove(0, stderrTail.Length - 4096);
+                CrashHint.Append(stderrTail, buffer, n);
             }
     }
 

@@ -70,6 +70,17 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public void An_error_libtorch_throws_past_TorchSharp_is_named_in_the_crash_report()
+    {
+        // TorchSharp 0.107's matmul does not catch libtorch's shape error: the C++ exception aborts the process.
+        Write("1-shapes.ipynb", "using TorchSharp;\nvar product = torch.randn(5, 4).matmul(torch.randn(3, 4));");
+        var (code, output) = Run();
+        Assert.True(code == 1, $"exit code {code}:\n{output}");
+        Assert.Contains("died (signal 6 (SIGABRT, the process aborted): libtorch stopped the process with an error TorchSharp did not catch: "
+                        + "mat1 and mat2 shapes cannot be multiplied (5x4 and 3x4))", output);
+    }
+
+    [Fact]
     public void One_worker_runs_the_notebooks_in_turn_and_what_a_notebook_changes_in_its_process_does_not_reach_the_next()
     {
         const string probe = "Console.WriteLine($\"process started {System.Diagnostics.Process.GetCurrentProcess().StartTime:O}\");\n"
