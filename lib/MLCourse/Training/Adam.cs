@@ -14,9 +14,9 @@ namespace MLCourse.Training;
 /// that change per step are disposed at once. As in PyTorch, each parameter counts its own steps (the bias
 /// corrections use the number of updates that parameter has had), and the optimizer has one parameter group, so
 /// TorchSharp's learning-rate schedulers (<c>optim.lr_scheduler</c>) drive it. Introduced in chapter 04 (optimisers).
-/// <para>On a CPU the update runs as libtorch's fused Adam kernel (<see cref="FusedAdamKernel"/>, PyTorch 2's
+/// <para>On a Linux x64 CPU the update runs as libtorch's fused Adam kernel (<see cref="FusedAdamKernel"/>, PyTorch 2's
 /// <c>fused=True</c>): one pass over each parameter instead of eight tensor operations, 0.14 instead of 0.32–0.44 ms a
-/// step for the MNIST MLP on the course machine (docs/performance.md). Elsewhere (a GPU, unusual tensors, a libtorch
+/// step for the bench's Fashion-MNIST MLP (784-512-256-10) on the course machine (docs/performance.md). Elsewhere (a GPU, unusual tensors, a libtorch
 /// without that kernel) the tensor operations below compute the same update.</para>
 /// </summary>
 public sealed class Adam : optim.Optimizer
@@ -31,6 +31,7 @@ public sealed class Adam : optim.Optimizer
     private readonly ParamGroup group;
     private readonly Flat? flat;
     private long steps;
+    private readonly bool fused;
 
     /// <summary>Creates the optimizer for <paramref name="parameters"/>.</summary>
     /// <param name="parameters">What to train, e.g. <c>net.parameters()</c>.</param>
@@ -42,8 +43,12 @@ public sealed class Adam : optim.Optimizer
     /// (<see cref="IsFlat"/>). Off by default: on a CPU it is no faster (docs/performance.md), and the parameters
     /// become views of the buffer, which TorchSharp.PyBridge's <c>save_py</c> writes wrongly (it records a view's
     /// storage offset but only the view's own bytes). Meant for a GPU, where each operation is a kernel launch.</param>
+    /// <param name="fused">On a Linux x64 CPU, take each step as libtorch's fused kernel (<see cref="FusedAdamKernel"/>),
+    /// as <c>torch.optim.Adam(fused=True)</c> does in PyTorch 2. The same update, rounded differently in the last bits
+    /// (a long training run ends a few tenths of a point away); false keeps the eight tensor operations, e.g. to
+    /// reproduce figures measured with them.</param>
     public Adam(IEnumerable<Parameter> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
-                bool flatten = false)
+                bool flatten = false, bool fused = true)
         : base(IntPtr.Zero)
     {
         if (lr < 0) throw new ArgumentOutOfRangeException(nameof(lr), "lr must not be negative.");
@@ -66,6 +71,7 @@ public sealed class Adam : optim.Optimizer
         one = 1.0.ToScalar();
         zero = 0.0.ToScalar();
         flat = flatten ? Flat.TryCreate(trained) : null;
+        this.fused = fused;
         if (flat is not null)
             for (int i = 0; i < trained.Length; i++)
                 (expAvg[i], expAvgSq[i]) = (flat.View(flat.ExpAvg, i, trained[i]), flat.View(flat.ExpAvgSq, i, trained[i]));
@@ -85,8 +91,6 @@ public sealed class Adam : optim.Optimizer
         }
     }
 
-    /// <summary>Tests: whether <see cref="step"/> may use libtorch's fused kernel (<see cref="FusedAdamKernel"/>).</summary>
-    internal bool AllowFusedKernel { get; set; } = true;
 
     /// <summary>Tests: whether the last <see cref="step"/> (per parameter, not flat) used the fused kernel.</summary>
     internal bool LastStepFused { get; private set; }
@@ -171,10 +175,10 @@ public sealed class Adam : optim.Optimizer
     /// CPU); false otherwise, with nothing changed. On a GPU the tensor operations run as they are (the kernel's CUDA
     /// variant is not in the CPU build the course is tested with).
     /// </summary>
-    private unsafe bool TryFusedStep()
+    private bool TryFusedStep()
     {
         LastStepFused = false;
-        if (!AllowFusedKernel || !FusedAdamKernel.Available) return false;
+        if (!fused || !FusedAdamKernel.Available) return false;
         var grads = new Tensor?[trained.Length];
         try
         {
@@ -187,7 +191,8 @@ public sealed class Adam : optim.Optimizer
                 if (p.device_type != DeviceType.CPU || p.dtype is not (ScalarType.Float32 or ScalarType.Float64)
                     || grad.device_type != DeviceType.CPU || grad.dtype != p.dtype || grad.is_sparse
                     || !p.is_contiguous() || !grad.is_contiguous() || grad.numel() != p.numel()   // (not .shape: it leaves an object to the finalizer)
-                    || expAvg[i] is { } m && !m.is_contiguous() || expAvgSq[i] is { } v && !v.is_contiguous())
+                    || expAvg[i] is { } m && (!m.is_contiguous() || m.numel() != p.numel())    // the kernel writes p.numel() values
+                    || expAvgSq[i] is { } v && (!v.is_contiguous() || v.numel() != p.numel()))
                     return false;
                 count++;
             }
@@ -260,7 +265,7 @@ public sealed class Adam : optim.Optimizer
         using var sqrtBiasCorrection2 = Math.Sqrt(biasCorrection2).ToScalar();
         using var minusStepSize = (-LearningRate / biasCorrection1).ToScalar();
         var (p, grad, m, v) = (flat.Parameters, flat.Gradients, flat.ExpAvg, flat.ExpAvgSq);
-        if (FusedAdamKernel.Available && p.device_type == DeviceType.CPU)
+        if (fused && FusedAdamKernel.Available && p.device_type == DeviceType.CPU)
         {
             FusedAdamKernel.Step([p], [grad], [m], [v], [StepCount(0, t)], LearningRate, beta1Value, beta2Value, epsValue);
             for (int i = 0; i < trained.Length; i++) MarkChanged(i);

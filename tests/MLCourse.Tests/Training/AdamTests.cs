@@ -51,7 +51,7 @@ public class AdamTests
         var fusedNet = Net(7);
         var plainNet = Net(7);
         using var fused = new Adam(fusedNet.parameters(), lr: 0.01);
-        using var plain = new Adam(plainNet.parameters(), lr: 0.01) { AllowFusedKernel = false };
+        using var plain = new Adam(plainNet.parameters(), lr: 0.01, fused: false);
         Train(fusedNet, fused, steps: 50);
         Train(plainNet, plain, steps: 50);
         if (OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64)
@@ -68,7 +68,7 @@ public class AdamTests
     {
         torch.manual_seed(2);
         var layer = nn.Linear(3, 2);
-        using var adam = new Adam(layer.parameters()) { AllowFusedKernel = fused };
+        using var adam = new Adam(layer.parameters(), fused: fused);
         var x = torch.randn(4, 3).requires_grad_(true);
         layer.call(x).sum().backward();
         var older = layer.call(x).pow(2).sum();           // its backward needs the weight as it is now (for x's gradient)
@@ -85,7 +85,7 @@ public class AdamTests
         var weight = new TorchSharp.Modules.Parameter(torch.randn(4, 3).t());   // a transposed view: not contiguous
         var twin = new TorchSharp.Modules.Parameter(weight.detach().clone());
         using var adam = new Adam([weight], lr: 0.05);
-        using var reference = new Adam([twin], lr: 0.05) { AllowFusedKernel = false };
+        using var reference = new Adam([twin], lr: 0.05, fused: false);
         var x = torch.randn(5, 3);
         foreach (var (p, optimizer) in new[] { (weight, adam), (twin, reference) })
             for (int i = 0; i < 10; i++)
