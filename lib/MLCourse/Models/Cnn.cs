@@ -38,7 +38,8 @@ public sealed record CnnConfig(int InChannels = 1, int ImageSize = 28, int[]? Ch
 
 /// <summary>
 /// A small convolutional network (卷积神经网络): per block a 3×3 convolution (padding 1) → (batch norm) → 2×2 max
-/// pooling → ReLU (the same as the ReLU before the pooling; see below), then flatten → fully connected → ReLU → (dropout) → classes. The default is the course's MNIST CNN,
+/// pooling → ReLU (the same as the ReLU before the pooling; see below), then flatten → fully connected → ReLU →
+/// (dropout) → classes. The default is the course's MNIST CNN,
 /// conv32-pool-conv64-pool-fc128-fc10 (421,642 parameters). <see cref="Features"/> exposes the feature maps for
 /// chapters that look inside (filters, saliency, domain adaptation). Introduced in chapter 06 (CNN).
 /// <para>Each block applies the pooling before the ReLU. The two commute — the largest of four values clipped at zero

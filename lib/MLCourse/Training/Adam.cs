@@ -14,7 +14,7 @@ namespace MLCourse.Training;
 /// that change per step are disposed at once. As in PyTorch, each parameter counts its own steps (the bias
 /// corrections use the number of updates that parameter has had), and the optimizer has one parameter group, so
 /// TorchSharp's learning-rate schedulers (<c>optim.lr_scheduler</c>) drive it. Introduced in chapter 04 (optimisers).
-/// <para>On a Linux x64 CPU the update runs as libtorch's fused Adam kernel (<see cref="FusedAdamKernel"/>, PyTorch 2's
+/// <para>On a Linux x64 CPU, unless <c>fused: false</c>, the update runs as libtorch's fused Adam kernel (<see cref="FusedAdamKernel"/>, PyTorch 2's
 /// <c>fused=True</c>): one pass over each parameter instead of eight tensor operations, 0.14 instead of 0.32–0.44 ms a
 /// step for the bench's Fashion-MNIST MLP (784-512-256-10) on the course machine (docs/performance.md). Elsewhere (a GPU, unusual tensors, a libtorch
 /// without that kernel) the tensor operations below compute the same update.</para>
@@ -170,7 +170,7 @@ public sealed class Adam : optim.Optimizer
 
     /// <summary>
     /// The update of <see cref="step"/> as libtorch's fused kernel (<see cref="FusedAdamKernel"/>): one pass over each
-    /// parameter instead of eight tensor operations. Taken when the kernel is available and every parameter with a
+    /// parameter instead of eight tensor operations. Taken when <c>fused</c> is true, the kernel is available and every parameter with a
     /// gradient, the gradient and the moments are contiguous CPU tensors of 32- or 64-bit floats (the usual case on a
     /// CPU); false otherwise, with nothing changed. On a GPU the tensor operations run as they are (the kernel's CUDA
     /// variant is not in the CPU build the course is tested with).

@@ -108,10 +108,12 @@ public class CnnTests
         torch.manual_seed(3);
         // Windows that are all negative, all zero, mixed, and tied at a positive value, besides random ones.
         var a = torch.randn(2, 3, 6, 6);
-        a[0, 0, 0..2, 0..2] = torch.tensor(new float[] { -1, -2, -3, -4 }).reshape(2, 2);
+        a[0, 0, 0..2, 0..2] = torch.tensor(new float[] { -2, -1, -3, -4 }).reshape(2, 2);     // all negative, maximum not first
         a[0, 0, 0..2, 2..4] = torch.zeros(2, 2);
-        a[0, 0, 2..4, 0..2] = torch.tensor(new float[] { 0, -1, 0, -2 }).reshape(2, 2);
+        a[0, 0, 2..4, 0..2] = torch.tensor(new float[] { -1, 0, -2, 0 }).reshape(2, 2);       // fails if ReLU'(0) were 1
         a[0, 0, 2..4, 2..4] = torch.tensor(new float[] { 1.5f, 0, 1.5f, -1 }).reshape(2, 2);
+        a[0, 1, 0..2, 0..2] = torch.tensor(new float[] { -1, 0, -2, -3 }).reshape(2, 2);      // maximum 0, not first
+        a[0, 1, 0..2, 2..4] = torch.tensor(new float[] { -1, 0.5f, 0.5f, 0 }).reshape(2, 2);  // positive tie, not first
         var upstream = torch.randn(2, 3, 3, 3);
         var (reluFirst, reluFirstGrad) = Run(t => nn.functional.max_pool2d(nn.functional.relu(t), 2));
         var (poolFirst, poolFirstGrad) = Run(t => nn.functional.relu(nn.functional.max_pool2d(t, 2)));
