@@ -103,7 +103,9 @@ sealed class AdamCheck(Action<Tensor[], Tensor[], Tensor[], Tensor[], int, doubl
 
         public void Step(Action<Tensor[], Tensor[], Tensor[], Tensor[], int, double, double, double, double> studentStep, int t, double gradientScale)
         {
-            var gradients = parameters.Select(p => torch.randn_like(p) * gradientScale).ToArray();
+            // Gradients of size at least 0.1 (times the scale): a gradient near zero makes v̂ tiny, and then where ε sits
+            // shows in any part, not only in the part built for it (tiny gradients, large ε).
+            var gradients = parameters.Select(p => { using var g = torch.randn_like(p); return g.sign() * (g.abs() + 0.1) * gradientScale; }).ToArray();
             // fresh arrays holding the same tensors: only updates in place reach the tensors compared below
             studentStep(parameters.ToArray(), gradients.Select(g => g.clone()).ToArray(), m.ToArray(), v.ToArray(), t, lr, beta1, beta2, eps);
             Simulate(t, gradients);
