@@ -247,18 +247,43 @@ internal sealed class BenchRun
         var grade = SelfStartInfo();
         grade.ArgumentList.Add("grade");
         grade.ArgumentList.Add(solution);
+        // `grade` exits 0 whenever grading completed, whatever the score: the results file tells whether the solution
+        // earned every point (it does not when, say, MNIST is not found and its training question fails).
+        string results = Path.Combine(Path.GetTempPath(), $"mlcourse-bench-grade-{Environment.ProcessId}.json");
+        grade.ArgumentList.Add("--json");
+        grade.ArgumentList.Add(results);
         var environment = ThreadEnvironment();
         environment["MLCOURSE_QUICK"] = "1";
         try
         {
             report.GradingSeconds = await RunProcessAsync(grade, environment, cancellationToken);
-            report.Grading = "ok";
+            report.Grading = GradingOutcome(results);
         }
         catch (InvalidOperationException e)
         {
             report.Grading = "failed: " + e.Message.Split('\n')[0];
         }
         log($"grading: {report.Grading} {report.GradingSeconds:0.0} s");
+    }
+
+    /// <summary>"ok" when the solution earned every point, else what it earned (the timing then measured a failing run).</summary>
+    private static string GradingOutcome(string resultsPath)
+    {
+        try
+        {
+            using var results = System.Text.Json.JsonDocument.Parse(File.ReadAllText(resultsPath));
+            double score = results.RootElement.GetProperty("score").GetDouble();
+            double max = results.RootElement.GetProperty("tests").EnumerateArray().Sum(t => t.GetProperty("max_score").GetDouble());
+            return score >= max ? "ok" : $"incomplete: the solution earned {score:0.##} of {max:0.##} points (is its data set found? MLCOURSE_DATA)";
+        }
+        catch (Exception e) when (e is IOException or System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return "no results file: " + e.Message;
+        }
+        finally
+        {
+            File.Delete(resultsPath);
+        }
     }
 
     /// <summary>How to start this same program again (apphost, or dotnet + the dll).</summary>
