@@ -4,8 +4,8 @@ namespace MLCourse.Notebooks;
 
 /// <summary>
 /// What a dead worker process's standard error says about why it died, in one line for the student: a stack
-/// overflow, an error libtorch threw that never reached .NET, or else the last line it wrote. Used by the runner,
-/// the kernel and the grader, which all run notebooks in worker processes.
+/// overflow, an error libtorch threw that never reached .NET, or else the last line it wrote. Used by the front ends
+/// that run notebooks in worker processes: the runner (<c>mlcourse run</c>, the book's build) and the grader.
 /// </summary>
 public static class CrashHint
 {
