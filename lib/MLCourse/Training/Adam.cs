@@ -14,10 +14,11 @@ namespace MLCourse.Training;
 /// that change per step are disposed at once. As in PyTorch, each parameter counts its own steps (the bias
 /// corrections use the number of updates that parameter has had), and the optimizer has one parameter group, so
 /// TorchSharp's learning-rate schedulers (<c>optim.lr_scheduler</c>) drive it. Introduced in chapter 04 (optimisers).
-/// <para>On a Linux x64 CPU, unless <c>fused: false</c>, the update runs as libtorch's fused Adam kernel (<see cref="FusedAdamKernel"/>, PyTorch 2's
-/// <c>fused=True</c>): one pass over each parameter instead of eight tensor operations, 0.14 instead of 0.32–0.44 ms a
-/// step for the bench's Fashion-MNIST MLP (784-512-256-10) on the course machine (docs/performance.md). Elsewhere (a GPU, unusual tensors, a libtorch
-/// without that kernel) the tensor operations below compute the same update.</para>
+/// <para>On a Linux x64 CPU, unless <c>fused: false</c>, the update runs as libtorch's fused Adam kernel
+/// (<see cref="FusedAdamKernel"/>, PyTorch 2's <c>fused=True</c>): one pass over each parameter instead of eight tensor
+/// operations, 0.14 instead of 0.32–0.44 ms a step for the bench's Fashion-MNIST MLP (784-512-256-10) on the course
+/// machine (docs/performance.md). Elsewhere (a GPU, unusual tensors, a libtorch without that kernel) the tensor
+/// operations below compute the same update.</para>
 /// </summary>
 public sealed class Adam : optim.Optimizer
 {
@@ -90,7 +91,6 @@ public sealed class Adam : optim.Optimizer
             return flat is not null && flat.HoldsParameters(trained);
         }
     }
-
 
     /// <summary>Tests: whether the last <see cref="step"/> (per parameter, not flat) used the fused kernel.</summary>
     internal bool LastStepFused { get; private set; }
@@ -170,9 +170,9 @@ public sealed class Adam : optim.Optimizer
 
     /// <summary>
     /// The update of <see cref="step"/> as libtorch's fused kernel (<see cref="FusedAdamKernel"/>): one pass over each
-    /// parameter instead of eight tensor operations. Taken when <c>fused</c> is true, the kernel is available and every parameter with a
-    /// gradient, the gradient and the moments are contiguous CPU tensors of 32- or 64-bit floats (the usual case on a
-    /// CPU); false otherwise, with nothing changed. On a GPU the tensor operations run as they are (the kernel's CUDA
+    /// parameter instead of eight tensor operations. Taken when <c>fused</c> is true, the kernel is available and every
+    /// parameter with a gradient, the gradient and the moments are contiguous CPU tensors of 32- or 64-bit floats (the
+    /// usual case on a CPU); false otherwise, with nothing changed. On a GPU the tensor operations run as they are (the kernel's CUDA
     /// variant is not in the CPU build the course is tested with).
     /// </summary>
     private bool TryFusedStep()
@@ -182,7 +182,8 @@ public sealed class Adam : optim.Optimizer
         var grads = new Tensor?[trained.Length];
         try
         {
-            int count = 0;
+            // First check every parameter with a gradient, so that a fallback leaves nothing changed.
+            var taken = new List<int>(trained.Length);
             for (int i = 0; i < trained.Length; i++)
             {
                 var p = trained[i];
@@ -194,23 +195,17 @@ public sealed class Adam : optim.Optimizer
                     || expAvg[i] is { } m && (!m.is_contiguous() || m.numel() != p.numel())    // the kernel writes p.numel() values
                     || expAvgSq[i] is { } v && (!v.is_contiguous() || v.numel() != p.numel()))
                     return false;
-                count++;
+                taken.Add(i);
             }
-            var (parameters, gradients, ms, vs, counts) = (new Tensor[count], new Tensor[count], new Tensor[count], new Tensor[count], new Tensor[count]);
-            int k = 0;
-            for (int i = 0; i < trained.Length; i++)
-            {
-                if (grads[i] is not { } grad) continue;
-                var p = trained[i];
-                (parameters[k], gradients[k]) = (p, grad);
-                ms[k] = expAvg[i] ??= torch.zeros_like(p).DetachFromDisposeScope();
-                vs[k] = expAvgSq[i] ??= torch.zeros_like(p).DetachFromDisposeScope();
-                counts[k] = StepCount(i, ++parameterSteps[i]);                // this parameter's own step count t
-                k++;
-            }
-            if (count > 0) FusedAdamKernel.Step(parameters, gradients, ms, vs, counts, LearningRate, beta1Value, beta2Value, epsValue);
-            for (int i = 0; i < trained.Length; i++)
-                if (grads[i] is not null) MarkChanged(i);
+            if (taken.Count > 0)
+                FusedAdamKernel.Step(
+                    taken.Select(i => (Tensor)trained[i]).ToArray(),
+                    taken.Select(i => grads[i]!).ToArray(),
+                    taken.Select(i => expAvg[i] ??= torch.zeros_like(trained[i]).DetachFromDisposeScope()).ToArray(),
+                    taken.Select(i => expAvgSq[i] ??= torch.zeros_like(trained[i]).DetachFromDisposeScope()).ToArray(),
+                    taken.Select(i => StepCount(i, ++parameterSteps[i])).ToArray(),   // each parameter's own step count t
+                    LearningRate, beta1Value, beta2Value, epsValue);
+            foreach (int i in taken) MarkChanged(i);
             return LastStepFused = true;
         }
         finally
@@ -262,8 +257,6 @@ public sealed class Adam : optim.Optimizer
         for (int i = 0; i < parameterSteps.Length; i++) parameterSteps[i] = t;
         double biasCorrection1 = 1 - Math.Pow(beta1Value, t);
         double biasCorrection2 = 1 - Math.Pow(beta2Value, t);
-        using var sqrtBiasCorrection2 = Math.Sqrt(biasCorrection2).ToScalar();
-        using var minusStepSize = (-LearningRate / biasCorrection1).ToScalar();
         var (p, grad, m, v) = (flat.Parameters, flat.Gradients, flat.ExpAvg, flat.ExpAvgSq);
         if (fused && FusedAdamKernel.Available && p.device_type == DeviceType.CPU)
         {
@@ -271,6 +264,8 @@ public sealed class Adam : optim.Optimizer
             for (int i = 0; i < trained.Length; i++) MarkChanged(i);
             return true;
         }
+        using var sqrtBiasCorrection2 = Math.Sqrt(biasCorrection2).ToScalar();
+        using var minusStepSize = (-LearningRate / biasCorrection1).ToScalar();
         m.mul_(beta1).add_(grad, oneMinusBeta1);
         v.mul_(beta2).addcmul_(grad, grad, oneMinusBeta2);
         using var denominator = v.sqrt();
