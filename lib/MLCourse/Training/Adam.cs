@@ -13,14 +13,16 @@ namespace MLCourse.Training;
 /// and fragments (see docs/performance.md). Here the constant scalars live as long as the optimizer and the two
 /// that change per step are disposed at once. As in PyTorch, each parameter counts its own steps (the bias
 /// corrections use the number of updates that parameter has had), and the optimizer has one parameter group, so
-/// TorchSharp's learning-rate schedulers (<c>optim.lr_scheduler</c>) drive it. Introduced in chapter 04 (optimisers).
+/// TorchSharp's learning-rate schedulers (<c>optim.lr_scheduler</c>) drive it. The chapters train with it from chapter 04
+/// on; chapter 05 (optimisers) says why not with <c>torch.optim.Adam</c>: its scalars can be freed by the finalizer
+/// mid-step, and a long run then fails at random.
 /// <para>On a Linux x64 CPU, unless <c>fused: false</c>, the update runs as libtorch's fused Adam kernel
 /// (<see cref="FusedAdamKernel"/>, PyTorch 2's <c>fused=True</c>): one pass over each parameter instead of eight tensor
 /// operations, 0.14 instead of 0.32–0.44 ms a step for the bench's Fashion-MNIST MLP (784-512-256-10) on the course
 /// machine (docs/performance.md). Elsewhere (a GPU, unusual tensors, a libtorch without that kernel) the tensor
 /// operations below compute the same update.</para>
 /// </summary>
-public sealed class Adam : optim.Optimizer
+public class Adam : optim.Optimizer
 {
     private readonly Parameter[] trained;
     private readonly Tensor?[] expAvg, expAvgSq;
@@ -33,6 +35,7 @@ public sealed class Adam : optim.Optimizer
     private readonly Flat? flat;
     private long steps;
     private readonly bool fused;
+    private readonly double decoupledWeightDecay;   // AdamW's λ; 0 for Adam
 
     /// <summary>Creates the optimizer for <paramref name="parameters"/>.</summary>
     /// <param name="parameters">What to train, e.g. <c>net.parameters()</c>.</param>
@@ -50,11 +53,18 @@ public sealed class Adam : optim.Optimizer
     /// reproduce figures measured with them.</param>
     public Adam(IEnumerable<Parameter> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
                 bool flatten = false, bool fused = true)
+        : this(parameters, lr, beta1, beta2, eps, flatten, fused, decoupledWeightDecay: 0) { }
+
+    /// <summary><see cref="AdamW"/>'s constructor: <paramref name="decoupledWeightDecay"/> is its λ.</summary>
+    private protected Adam(IEnumerable<Parameter> parameters, double lr, double beta1, double beta2, double eps,
+                           bool flatten, bool fused, double decoupledWeightDecay)
         : base(IntPtr.Zero)
     {
         if (lr < 0) throw new ArgumentOutOfRangeException(nameof(lr), "lr must not be negative.");
         if (beta1 is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(beta1), "beta1 must be in [0, 1).");
         if (beta2 is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(beta2), "beta2 must be in [0, 1).");
+        if (decoupledWeightDecay < 0) throw new ArgumentOutOfRangeException("weight_decay", "weight_decay must not be negative.");
+        this.decoupledWeightDecay = decoupledWeightDecay;
         trained = parameters.ToArray();
         expAvg = new Tensor?[trained.Length];
         expAvgSq = new Tensor?[trained.Length];
@@ -108,7 +118,6 @@ public sealed class Adam : optim.Optimizer
     /// <summary>
     /// Number of updates <paramref name="parameter"/> has had: the steps at which it had a gradient. This t is the one in
     /// the bias corrections 1 − β1ᵗ and 1 − β2ᵗ, per parameter as in <c>torch.optim.Adam</c>'s <c>state["step"]</c>.
-    /// Introduced in chapter 04 (optimisers).
     /// </summary>
     public long StepsOf(Parameter parameter)
     {
@@ -159,6 +168,7 @@ public sealed class Adam : optim.Optimizer
             using var minusStepSize = (-LearningRate / biasCorrection1).ToScalar();
             var m = expAvg[i] ??= torch.zeros_like(p).DetachFromDisposeScope();
             var v = expAvgSq[i] ??= torch.zeros_like(p).DetachFromDisposeScope();
+            DecayWeights(p);                                         // AdamW only: p = (1 − lr·λ)·p
             m.mul_(beta1).add_(grad, oneMinusBeta1);                // m = β1·m + (1 − β1)·g
             v.mul_(beta2).addcmul_(grad, grad, oneMinusBeta2);      // v = β2·v + (1 − β2)·g²
             using var denominator = v.sqrt();                        // √v̂ + ε = √v / √(1 − β2ᵗ) + ε
@@ -204,7 +214,7 @@ public sealed class Adam : optim.Optimizer
                     taken.Select(i => expAvg[i] ??= torch.zeros_like(trained[i]).DetachFromDisposeScope()).ToArray(),
                     taken.Select(i => expAvgSq[i] ??= torch.zeros_like(trained[i]).DetachFromDisposeScope()).ToArray(),
                     taken.Select(i => StepCount(i, ++parameterSteps[i])).ToArray(),   // each parameter's own step count t
-                    LearningRate, beta1Value, beta2Value, epsValue);
+                    LearningRate, beta1Value, beta2Value, epsValue, decoupledWeightDecay);
             foreach (int i in taken) MarkChanged(i);
             return LastStepFused = true;
         }
@@ -260,18 +270,29 @@ public sealed class Adam : optim.Optimizer
         var (p, grad, m, v) = (flat.Parameters, flat.Gradients, flat.ExpAvg, flat.ExpAvgSq);
         if (fused && FusedAdamKernel.Available && p.device_type == DeviceType.CPU)
         {
-            FusedAdamKernel.Step([p], [grad], [m], [v], [StepCount(0, t)], LearningRate, beta1Value, beta2Value, epsValue);
+            FusedAdamKernel.Step([p], [grad], [m], [v], [StepCount(0, t)], LearningRate, beta1Value, beta2Value, epsValue,
+                                 decoupledWeightDecay);
             for (int i = 0; i < trained.Length; i++) MarkChanged(i);
             return true;
         }
         using var sqrtBiasCorrection2 = Math.Sqrt(biasCorrection2).ToScalar();
         using var minusStepSize = (-LearningRate / biasCorrection1).ToScalar();
+        DecayWeights(p);
         m.mul_(beta1).add_(grad, oneMinusBeta1);
         v.mul_(beta2).addcmul_(grad, grad, oneMinusBeta2);
         using var denominator = v.sqrt();
         denominator.div_(sqrtBiasCorrection2).add_(eps, one);
         p.addcdiv_(m, denominator, minusStepSize);
         return true;
+    }
+
+    /// <summary>AdamW's decoupled weight decay, p ← (1 − lr·λ)·p, before the moments are updated, as
+    /// <c>torch.optim.AdamW</c> does; nothing for Adam.</summary>
+    private void DecayWeights(Tensor p)
+    {
+        if (decoupledWeightDecay == 0) return;
+        using var factor = (1 - LearningRate * decoupledWeightDecay).ToScalar();
+        p.mul_(factor);
     }
 
     /// <summary>The parameters this optimizer updates.</summary>
@@ -401,4 +422,27 @@ public sealed class Adam : optim.Optimizer
             foreach (var t in new[] { Parameters, Gradients, ExpAvg, ExpAvgSq }) t.Dispose();
         }
     }
+}
+
+/// <summary>
+/// AdamW (Loshchilov &amp; Hutter, 2019): <see cref="Adam"/> with decoupled weight decay, the same update as
+/// <c>torch.optim.AdamW</c>: before each step every parameter shrinks by the factor 1 − lr·λ, outside the moment
+/// estimates (Adam's L2 penalty would instead be divided by √v̂ like the gradient). On a Linux x64 CPU, unless
+/// <c>fused: false</c>, the step runs as libtorch's fused AdamW kernel. Used from chapter 10 (GPT pre-training, fine-tuning).
+/// </summary>
+public sealed class AdamW : Adam
+{
+    /// <summary>Creates the optimizer for <paramref name="parameters"/>; the arguments are <see cref="Adam"/>'s plus λ.</summary>
+    /// <param name="parameters">What to train, e.g. <c>net.parameters()</c>.</param>
+    /// <param name="lr">Learning rate (step size), 1e-3 as in PyTorch.</param>
+    /// <param name="beta1">Decay of the running mean of the gradients.</param>
+    /// <param name="beta2">Decay of the running mean of the squared gradients.</param>
+    /// <param name="eps">Added to the denominator for numerical stability.</param>
+    /// <param name="weight_decay">λ, 0.01 as in PyTorch (TorchSharp 0.107's <c>optim.AdamW</c> defaults to 0); named as
+    /// there, so that <c>optim.AdamW</c>'s calls read the same.</param>
+    /// <param name="flatten">As for <see cref="Adam"/>.</param>
+    /// <param name="fused">As for <see cref="Adam"/>: false keeps the tensor operations, bit for bit <c>torch.optim.AdamW</c>'s.</param>
+    public AdamW(IEnumerable<Parameter> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
+                 double weight_decay = 0.01, bool flatten = false, bool fused = true)
+        : base(parameters, lr, beta1, beta2, eps, flatten, fused, weight_decay) { }
 }

@@ -25,6 +25,10 @@ internal static unsafe class FusedAdamKernel
     private const string Symbol =
         "_ZN2at4_ops12_fused_adam_4callEN3c108ArrayRefINS_6TensorEEES5_S5_S5_S5_S5_dddddbbRKSt8optionalIS4_ES9_";
 
+    // at::_ops::_fused_adamw_::call, torch.optim.AdamW(fused=True): the same arguments, weight_decay decoupled.
+    private const string SymbolW =
+        "_ZN2at4_ops13_fused_adamw_4callEN3c108ArrayRefINS_6TensorEEES5_S5_S5_S5_S5_dddddbbRKSt8optionalIS4_ES9_";
+
     /// <summary>A <c>c10::ArrayRef&lt;at::Tensor&gt;</c>: a pointer to <paramref name="Length"/> tensors (each one pointer).</summary>
     [StructLayout(LayoutKind.Sequential)]
     private readonly record struct TensorList(IntPtr Data, nint Length);
@@ -34,30 +38,34 @@ internal static unsafe class FusedAdamKernel
     private struct NoTensor { public IntPtr Payload; public long Engaged; }
 
     private static readonly delegate* unmanaged<TensorList, TensorList, TensorList, TensorList, TensorList, TensorList,
-        double, double, double, double, double, byte, byte, NoTensor*, NoTensor*, void> Call = Resolve();
+        double, double, double, double, double, byte, byte, NoTensor*, NoTensor*, void> Call = Resolve(Symbol);
 
-    /// <summary>Whether libtorch's fused kernel was found (Linux x64 with TorchSharp 0.107's libtorch).</summary>
-    public static bool Available => Call != null && Environment.GetEnvironmentVariable("MLCOURSE_FUSED_ADAM") != "0";
+    private static readonly delegate* unmanaged<TensorList, TensorList, TensorList, TensorList, TensorList, TensorList,
+        double, double, double, double, double, byte, byte, NoTensor*, NoTensor*, void> CallW = Resolve(SymbolW);
+
+    /// <summary>Whether libtorch's fused kernels were found (Linux x64 with TorchSharp 0.107's libtorch).</summary>
+    public static bool Available => Call != null && CallW != null && Environment.GetEnvironmentVariable("MLCOURSE_FUSED_ADAM") != "0";
 
     private static delegate* unmanaged<TensorList, TensorList, TensorList, TensorList, TensorList, TensorList,
-        double, double, double, double, double, byte, byte, NoTensor*, NoTensor*, void> Resolve()
+        double, double, double, double, double, byte, byte, NoTensor*, NoTensor*, void> Resolve(string symbol)
     {
         if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64) return null;
         using (var probe = zeros(1)) { }                                   // makes sure TorchSharp has loaded libtorch
         if (!NativeLibrary.TryLoad("libtorch_cpu.so", out var library)) return null;
-        return NativeLibrary.TryGetExport(library, Symbol, out var entry)
+        return NativeLibrary.TryGetExport(library, symbol, out var entry)
             ? (delegate* unmanaged<TensorList, TensorList, TensorList, TensorList, TensorList, TensorList,
                 double, double, double, double, double, byte, byte, NoTensor*, NoTensor*, void>)entry
             : null;
     }
 
     /// <summary>
-    /// One Adam step (no weight decay, no AMSGrad) of every tensor in <paramref name="parameters"/>, in place, with the
-    /// step counts in <paramref name="steps"/> (0-dimensional tensors holding t, already counted for this step). All
-    /// tensors must be contiguous, on the CPU, and each parameter's gradient and moments of its dtype and shape.
+    /// One Adam step (no AMSGrad) of every tensor in <paramref name="parameters"/>, in place, with the step counts in
+    /// <paramref name="steps"/> (0-dimensional tensors holding t, already counted for this step): AdamW's, with
+    /// <paramref name="decoupledWeightDecay"/> (p ← p·(1 − lr·λ) first), when that is not 0. All tensors must be
+    /// contiguous, on the CPU, and each parameter's gradient and moments of its dtype and shape.
     /// </summary>
     public static void Step(Tensor[] parameters, Tensor[] grads, Tensor[] expAvgs, Tensor[] expAvgSqs, Tensor[] steps,
-                            double lr, double beta1, double beta2, double eps)
+                            double lr, double beta1, double beta2, double eps, double decoupledWeightDecay = 0)
     {
         int n = parameters.Length;
         // An at::Tensor is one pointer (to its TensorImpl); a TorchSharp handle points to an at::Tensor. The five lists
@@ -68,10 +76,11 @@ internal static unsafe class FusedAdamKernel
             for (int i = 0; i < n; i++)
                 values[list * n + i] = *(IntPtr*)lists[list][i].Handle;
         NoTensor gradScale = default, foundInf = default;
+        var call = decoupledWeightDecay != 0 ? CallW : Call;
         fixed (IntPtr* v = values)
-            Call(new TensorList((IntPtr)v, n), new TensorList((IntPtr)(v + n), n), new TensorList((IntPtr)(v + 2 * n), n),
+            call(new TensorList((IntPtr)v, n), new TensorList((IntPtr)(v + n), n), new TensorList((IntPtr)(v + 2 * n), n),
                  new TensorList((IntPtr)(v + 3 * n), n), new TensorList(IntPtr.Zero, 0), new TensorList((IntPtr)(v + 4 * n), n),
-                 lr, beta1, beta2, 0.0, eps, 0, 0, &gradScale, &foundInf);
+                 lr, beta1, beta2, decoupledWeightDecay, eps, 0, 0, &gradScale, &foundInf);
         GC.KeepAlive(lists);
     }
 }

@@ -41,7 +41,7 @@ public class AutoEncoderTests
         var model = new AutoEncoder(new AutoEncoderConfig(InputSize: 64, HiddenSizes: [32], LatentSize: 2));
         double Error() { using var g = torch.no_grad(); return nn.functional.mse_loss(model.call(images), images).item<float>(); }
         double before = Error();
-        var optimizer = torch.optim.Adam(model.parameters(), 0.01);
+        var optimizer = new MLCourse.Training.Adam(model.parameters(), 0.01, fused: false);
         for (int step = 0; step < 400; step++)
         {
             using var scope = torch.NewDisposeScope();

@@ -91,7 +91,7 @@ public class BertTests
             labels[row, 2 + row] = ids[row, 2 + row];
             corrupted[row, 2 + row] = torch.tensor(4L);
         }
-        var optimizer = torch.optim.Adam(bert.parameters(), 0.01);
+        var optimizer = new MLCourse.Training.Adam(bert.parameters(), 0.01, fused: false);
         float first = 0, last = 0;
         for (int step = 0; step < 60; step++)
         {
@@ -107,7 +107,7 @@ public class BertTests
 
         using var classifier = new BertClassifier(config);
         var y = torch.tensor(new long[] { 0, 1, 1, 0 });
-        var adam = torch.optim.Adam(classifier.parameters(), 0.01);
+        var adam = new MLCourse.Training.Adam(classifier.parameters(), 0.01, fused: false);
         for (int step = 0; step < 40; step++)
         {
             using var scope = torch.NewDisposeScope();

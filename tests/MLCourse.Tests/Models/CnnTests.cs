@@ -44,7 +44,7 @@ public class CnnTests
             if (y[i].item<long>() == 0) X[i, 0, TensorIndex.Colon, TensorIndex.Slice(0, 4)] += 1;
             else X[i, 0, TensorIndex.Colon, TensorIndex.Slice(4, 8)] += 1;
         var model = new Cnn(new CnnConfig(ImageSize: 8, Channels: [4], Hidden: 8, Classes: 2));
-        var optimizer = torch.optim.Adam(model.parameters(), 0.01);
+        var optimizer = new MLCourse.Training.Adam(model.parameters(), 0.01, fused: false);
         for (int step = 0; step < 60; step++)
         {
             using var scope = torch.NewDisposeScope();

@@ -57,7 +57,7 @@ public class GanTests
         var D = new GanDiscriminator(new GanConfig(Width: 4));
         var X = torch.cat([torch.rand(16, 1, 28, 28) * 0.3 + 0.7, torch.rand(16, 1, 28, 28) * 0.3]);
         var y = torch.cat([torch.ones(16), torch.zeros(16)]);
-        var optimizer = torch.optim.Adam(D.parameters(), 0.01);
+        var optimizer = new MLCourse.Training.Adam(D.parameters(), 0.01, fused: false);
         for (int step = 0; step < 30; step++)
         {
             using var scope = torch.NewDisposeScope();

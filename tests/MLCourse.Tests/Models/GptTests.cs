@@ -43,7 +43,7 @@ public class GptTests
         using var gpt = new Gpt(Small);
         var cycle = Enumerable.Range(0, 40).Select(i => (long)(i % 5 + 3)).ToArray();       // 3 4 5 6 7 3 4 5 6 7 …
         var batch = torch.stack(Enumerable.Range(0, 5).Select(s => torch.tensor(cycle.Skip(s).Take(10).ToArray())).ToArray());
-        var optimizer = torch.optim.Adam(gpt.parameters(), 0.01);
+        var optimizer = new MLCourse.Training.Adam(gpt.parameters(), 0.01, fused: false);
         float loss = float.NaN;
         for (int step = 0; step < 80; step++)
         {

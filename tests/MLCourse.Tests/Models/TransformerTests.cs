@@ -108,7 +108,7 @@ public class TransformerTests
         var targetOutput = torch.cat([content, torch.full(new long[] { 12, 1 }, 2L, dtype: int64)], 1);    // content + EOS
         var model = new Seq2SeqTransformer(new TransformerConfig(SourceVocab: 7, TargetVocab: 7, DModel: 32, Heads: 2,
                                                                 EncoderLayers: 1, DecoderLayers: 1, FeedForward: 64, MaxLength: 8));
-        var optimizer = torch.optim.Adam(model.parameters(), 0.003);
+        var optimizer = new MLCourse.Training.Adam(model.parameters(), 0.003, fused: false);
         for (int step = 0; step < 400; step++)
         {
             using var scope = torch.NewDisposeScope();

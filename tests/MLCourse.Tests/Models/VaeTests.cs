@@ -58,7 +58,7 @@ public class VaeTests
         var model = new Vae(new VaeConfig(InputSize: 36, HiddenSizes: [32], LatentSize: 2));
         double Loss() { using var g = torch.no_grad(); var (r, k) = model.Loss(images); return (r + k).item<float>(); }
         double before = Loss();
-        var optimizer = torch.optim.Adam(model.parameters(), 0.01);
+        var optimizer = new MLCourse.Training.Adam(model.parameters(), 0.01, fused: false);
         for (int step = 0; step < 300; step++)
         {
             using var scope = torch.NewDisposeScope();

@@ -45,6 +45,45 @@ public class AdamTests
         Assert.Equal(50, adam.Steps);
     }
 
+    /// <summary>What the chapters rely on: with <c>fused: false</c> their figures are those of <c>torch.optim.Adam</c>.</summary>
+    [Theory]
+    [InlineData(1e-3, 0.9, 0.999)]
+    [InlineData(2e-4, 0.5, 0.999)]
+    [InlineData(3e-2, 0.5, 0.9)]
+    public void Unfused_it_takes_TorchSharps_Adam_steps_bit_for_bit(double lr, double beta1, double beta2)
+    {
+        var ours = Net(7);
+        var theirs = Net(7);
+        using var adam = new Adam(ours.parameters(), lr, beta1, beta2, fused: false);
+        Train(ours, adam, steps: 100);
+        Train(theirs, optim.Adam(theirs.parameters(), lr, beta1, beta2), steps: 100);
+        AssertSameParameters(ours, theirs, rtol: 0, atol: 0);
+    }
+
+    [Theory]
+    [InlineData(0.01)]
+    [InlineData(0.3)]
+    public void AdamW_unfused_takes_TorchSharps_AdamW_steps_bit_for_bit_and_fused_the_same_steps(double weightDecay)
+    {
+        var ours = Net(7);
+        var theirs = Net(7);
+        var fusedNet = Net(7);
+        using var adamW = new AdamW(ours.parameters(), 0.01, weight_decay: weightDecay, fused: false);
+        using var fused = new AdamW(fusedNet.parameters(), 0.01, weight_decay: weightDecay);
+        Train(ours, adamW, steps: 100);
+        Train(theirs, optim.AdamW(theirs.parameters(), 0.01, weight_decay: weightDecay), steps: 100);
+        Train(fusedNet, fused, steps: 100);
+        AssertSameParameters(ours, theirs, rtol: 0, atol: 0);
+        if (OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64)
+            Assert.True(fused.LastStepFused, "libtorch's fused AdamW kernel was not found (Training/FusedAdamKernel.cs)");
+        AssertSameParameters(fusedNet, ours, rtol: 1e-5, atol: 1e-6);
+        // and the decay is there: the same steps without it end elsewhere
+        var plain = Net(7);
+        Train(plain, new Adam(plain.parameters(), 0.01, fused: false), steps: 100);
+        Assert.False(plain.parameters().Zip(ours.parameters()).All(p => p.First.allclose(p.Second, rtol: 1e-3, atol: 1e-5)),
+                     "AdamW's steps equal Adam's: the weight decay was not applied");
+    }
+
     [Fact]
     public void Libtorchs_fused_kernel_takes_the_steps_of_the_tensor_operations()
     {

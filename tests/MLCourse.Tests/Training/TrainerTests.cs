@@ -15,7 +15,7 @@ public class TrainerTests
         var X = torch.randn(400, 2);
         var y = X.sum(1).gt(0).to(ScalarType.Int64);
         var net = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2));
-        var trainer = new Trainer(net, optim.Adam(net.parameters(), 0.05), nn.CrossEntropyLoss());
+        var trainer = new Trainer(net, new Adam(net.parameters(), 0.05, fused: false), nn.CrossEntropyLoss());
         var loader = new TensorLoader(X, y, 32, shuffle: true);
         var history = trainer.Fit(loader, numEpochs: 5, validation: loader);
         Assert.Equal(5, history.Count);
