@@ -11,13 +11,13 @@ public sealed class FinalizerCounting;
 [Collection(nameof(FinalizerCounting))]
 public class AdamTests
 {
-    private static nn.Module<Tensor, Tensor> Net(int seed)
+    internal static nn.Module<Tensor, Tensor> Net(int seed)
     {
         torch.manual_seed(seed);
         return nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 3));
     }
 
-    private static void Train(nn.Module<Tensor, Tensor> net, optim.Optimizer optimizer, int steps)
+    internal static void Train(nn.Module<Tensor, Tensor> net, optim.Optimizer optimizer, int steps)
     {
         var lossFunction = nn.CrossEntropyLoss();
         torch.manual_seed(123);
@@ -257,7 +257,7 @@ public class AdamTests
         Assert.Equal(0.01, adam.ParamGroups.Single().LearningRate, 12);
     }
 
-    private static void AssertSameParameters(nn.Module<Tensor, Tensor> left, nn.Module<Tensor, Tensor> right, double rtol, double atol)
+    internal static void AssertSameParameters(nn.Module<Tensor, Tensor> left, nn.Module<Tensor, Tensor> right, double rtol, double atol)
     {
         foreach (var (a, b) in left.parameters().Zip(right.parameters()))
             Assert.True(a.allclose(b, rtol: rtol, atol: atol), $"parameters differ by up to {(a - b).abs().max().item<float>()}");
@@ -313,7 +313,7 @@ public class AdamTests
     }
 
     /// <summary>How many objects created by <paramref name="action"/> became garbage without being disposed.</summary>
-    private static long LeftForFinalizer(Action action)
+    internal static long LeftForFinalizer(Action action)
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();

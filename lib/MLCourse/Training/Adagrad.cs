@@ -1,0 +1,113 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MLCourse.Training;
+
+/// <summary>
+/// Adagrad (Duchi et al., 2011), the same update as <c>torch.optim.Adagrad</c> and bit for bit TorchSharp's: every
+/// parameter keeps the sum s of its squared gradients and steps by lr·g / (√s + ε), with lr / (1 + (t − 1)·lr_decay)
+/// at its t-th update; weight decay adds λ·p to the gradient first. Chapter 05 writes it by hand and says why the
+/// course does not train with TorchSharp's optimizers: they make a native <c>Scalar</c> for each hyper-parameter on
+/// every step, which the finalizer can free while libtorch still reads it. Here the fixed scalars live as long as the
+/// optimizer and the step size is made and disposed once per parameter and step. One parameter group, so TorchSharp's
+/// learning-rate schedulers and <c>ParamGroups</c> drive it.
+/// </summary>
+public sealed class Adagrad : optim.Optimizer
+{
+    private readonly Parameter[] trained;
+    private readonly Tensor?[] sums;
+    private readonly long[] parameterSteps;
+    private readonly Scalar eps, weightDecayScalar, one, zero;
+    private readonly double learningRateDecay, weightDecay, initialAccumulatorValue;
+    private readonly ParamGroup group;
+
+    /// <summary>Creates the optimizer for <paramref name="parameters"/>, with <c>torch.optim.Adagrad</c>'s arguments.</summary>
+    /// <param name="parameters">What to train, e.g. <c>net.parameters()</c>.</param>
+    /// <param name="lr">Learning rate, 1e-2 as in PyTorch.</param>
+    /// <param name="lr_decay">Shrinks the rate to lr / (1 + (t − 1)·lr_decay) at a parameter's t-th update.</param>
+    /// <param name="weight_decay">λ of an L2 penalty, added to the gradient as λ·p.</param>
+    /// <param name="initial_accumulator_value">Where every sum of squared gradients starts.</param>
+    /// <param name="eps">Added to √s for numerical stability.</param>
+    public Adagrad(IEnumerable<Parameter> parameters, double lr = 1e-2, double lr_decay = 0, double weight_decay = 0,
+                   double initial_accumulator_value = 0, double eps = 1e-10)
+        : base(IntPtr.Zero)
+    {
+        if (lr < 0) throw new ArgumentOutOfRangeException(nameof(lr), "lr must not be negative.");
+        if (lr_decay < 0) throw new ArgumentOutOfRangeException(nameof(lr_decay), "lr_decay must not be negative.");
+        if (weight_decay < 0) throw new ArgumentOutOfRangeException(nameof(weight_decay), "weight_decay must not be negative.");
+        if (initial_accumulator_value < 0)
+            throw new ArgumentOutOfRangeException(nameof(initial_accumulator_value), "initial_accumulator_value must not be negative.");
+        trained = parameters.ToArray();
+        sums = new Tensor?[trained.Length];
+        parameterSteps = new long[trained.Length];
+        group = new ParamGroup { Parameters = trained, Options = new OptimizerOptions { LearningRate = lr, InitialLearningRate = lr } };
+        _parameter_groups = [group];
+        (learningRateDecay, weightDecay, initialAccumulatorValue) = (lr_decay, weight_decay, initial_accumulator_value);
+        this.eps = eps.ToScalar();
+        weightDecayScalar = weight_decay.ToScalar();
+        one = 1.0.ToScalar();
+        zero = 0.0.ToScalar();
+    }
+
+    /// <summary>The learning rate used by the next step (may be changed between steps, by hand or by a scheduler).</summary>
+    public double LearningRate
+    {
+        get => group.LearningRate;
+        set => group.LearningRate = value;
+    }
+
+    /// <summary>Sets every parameter's gradient to zero.</summary>
+    public override void zero_grad()
+    {
+        foreach (var p in trained)
+        {
+            using var grad = p.grad;
+            if (grad is null) continue;
+            if (grad.requires_grad) grad.detach_();
+            grad.fill_(zero);   // not zero_(): in TorchSharp 0.107 it returns a new wrapper and leaves objects to the finalizer
+        }
+    }
+
+    /// <summary>One step of every parameter that has a gradient.</summary>
+    public override Tensor step(Func<Tensor>? closure = null)
+    {
+        Tensor? loss = null;
+        if (closure is not null)
+        {
+            using var enableGrad = torch.enable_grad();
+            loss = closure();
+        }
+        using var noGrad = torch.no_grad();
+        for (int i = 0; i < trained.Length; i++)
+        {
+            var p = trained[i];
+            using var grad = p.grad;
+            if (grad is null) continue;
+            long t = ++parameterSteps[i];
+            using var decayed = weightDecay != 0 ? grad.add(p, weightDecayScalar) : null;   // g + λ·p
+            var g = decayed ?? grad;
+            var sum = sums[i] ??= torch.full_like(p, initialAccumulatorValue).DetachFromDisposeScope();
+            using var minusRate = (-(LearningRate / (1 + (t - 1) * learningRateDecay))).ToScalar();
+            sum.addcmul_(g, g, one);                                  // s = s + g²
+            using var denominator = sum.sqrt();
+            denominator.add_(eps, one);                               // √s + ε (add_(eps) alone would make a Scalar for alpha = 1)
+            p.addcdiv_(g, denominator, minusRate);                    // p −= lr_t · g / (√s + ε)
+        }
+        return loss!;
+    }
+
+    /// <summary>The parameters this optimizer updates.</summary>
+    public override IEnumerable<Parameter> parameters() => trained;
+
+    /// <summary>Frees the sums and the native scalars.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            foreach (var s in sums) s?.Dispose();
+            foreach (var s in new[] { eps, weightDecayScalar, one, zero }) s.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

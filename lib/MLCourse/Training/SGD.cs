@@ -1,0 +1,120 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MLCourse.Training;
+
+/// <summary>
+/// Stochastic gradient descent with momentum, the same update as <c>torch.optim.SGD</c> and bit for bit TorchSharp's:
+/// with momentum μ, the buffer b = g at the first step and b = μ·b + (1 − dampening)·g after it, and p ← p − lr·b
+/// (p ← p − lr·(g + μ·b) with Nesterov momentum); weight decay adds λ·p to the gradient first. TorchSharp 0.107's SGD
+/// makes a native <c>Scalar</c> for each hyper-parameter on every step and leaves it to the finalizer, which can free
+/// it while libtorch still reads it (chapter 05); here the scalars that do not change live as long as the optimizer,
+/// and the step size, which a schedule may change, is made and disposed once per step. One parameter group, so
+/// TorchSharp's learning-rate schedulers and <c>ParamGroups</c> drive it as they drive <c>torch.optim.SGD</c>.
+/// </summary>
+public sealed class SGD : optim.Optimizer
+{
+    private readonly Parameter[] trained;
+    private readonly Tensor?[] buffers;
+    private readonly Scalar momentumScalar, oneMinusDampening, weightDecayScalar, zero;
+    private readonly double momentum, weightDecay;
+    private readonly bool nesterov;
+    private readonly ParamGroup group;
+
+    /// <summary>Creates the optimizer for <paramref name="parameters"/>, with <c>torch.optim.SGD</c>'s arguments.</summary>
+    /// <param name="parameters">What to train, e.g. <c>net.parameters()</c>.</param>
+    /// <param name="lr">Learning rate (step size).</param>
+    /// <param name="momentum">μ, the weight of the previous steps in the buffer; 0 is plain SGD.</param>
+    /// <param name="dampening">How much less of the new gradient goes into the buffer after the first step.</param>
+    /// <param name="weight_decay">λ of an L2 penalty, added to the gradient as λ·p (named as in PyTorch).</param>
+    /// <param name="nesterov">Nesterov momentum: step along g + μ·b instead of b.</param>
+    public SGD(IEnumerable<Parameter> parameters, double lr, double momentum = 0, double dampening = 0, double weight_decay = 0,
+               bool nesterov = false)
+        : base(IntPtr.Zero)
+    {
+        if (lr < 0) throw new ArgumentOutOfRangeException(nameof(lr), "lr must not be negative.");
+        if (momentum < 0) throw new ArgumentOutOfRangeException(nameof(momentum), "momentum must not be negative.");
+        if (weight_decay < 0) throw new ArgumentOutOfRangeException(nameof(weight_decay), "weight_decay must not be negative.");
+        if (nesterov && (momentum <= 0 || dampening != 0))
+            throw new ArgumentException("Nesterov momentum needs a momentum and no dampening.", nameof(nesterov));
+        trained = parameters.ToArray();
+        buffers = new Tensor?[trained.Length];
+        group = new ParamGroup { Parameters = trained, Options = new OptimizerOptions { LearningRate = lr, InitialLearningRate = lr } };
+        _parameter_groups = [group];
+        (this.momentum, weightDecay, this.nesterov) = (momentum, weight_decay, nesterov);
+        momentumScalar = momentum.ToScalar();
+        oneMinusDampening = (1 - dampening).ToScalar();
+        weightDecayScalar = weight_decay.ToScalar();
+        zero = 0.0.ToScalar();
+    }
+
+    /// <summary>The learning rate used by the next step (may be changed between steps, by hand or by a scheduler).</summary>
+    public double LearningRate
+    {
+        get => group.LearningRate;
+        set => group.LearningRate = value;
+    }
+
+    /// <summary>Sets every parameter's gradient to zero.</summary>
+    public override void zero_grad()
+    {
+        foreach (var p in trained)
+        {
+            using var grad = p.grad;
+            if (grad is null) continue;
+            if (grad.requires_grad) grad.detach_();
+            grad.fill_(zero);   // not zero_(): in TorchSharp 0.107 it returns a new wrapper and leaves objects to the finalizer
+        }
+    }
+
+    /// <summary>One step of every parameter that has a gradient.</summary>
+    public override Tensor step(Func<Tensor>? closure = null)
+    {
+        Tensor? loss = null;
+        if (closure is not null)
+        {
+            using var enableGrad = torch.enable_grad();
+            loss = closure();
+        }
+        using var noGrad = torch.no_grad();
+        using var minusLearningRate = (-LearningRate).ToScalar();
+        for (int i = 0; i < trained.Length; i++)
+        {
+            var p = trained[i];
+            using var grad = p.grad;
+            if (grad is null) continue;
+            using var decayed = weightDecay != 0 ? grad.add(p, weightDecayScalar) : null;   // g + λ·p
+            var g = decayed ?? grad;
+            using var nesterovDirection = Momentum(i, g);
+            p.add_(nesterovDirection ?? (momentum != 0 ? buffers[i]! : g), minusLearningRate);
+        }
+        return loss!;
+    }
+
+    /// <summary>Updates parameter <paramref name="i"/>'s momentum buffer with <paramref name="g"/>; returns g + μ·b for
+    /// Nesterov momentum (to dispose), null otherwise.</summary>
+    private Tensor? Momentum(int i, Tensor g)
+    {
+        if (momentum == 0) return null;
+        if (buffers[i] is not { } buffer)
+            buffers[i] = g.clone().DetachFromDisposeScope();   // under no_grad: no graph to detach from
+        else
+            buffer.mul_(momentumScalar).add_(g, oneMinusDampening);
+        return nesterov ? g.add(buffers[i]!, momentumScalar) : null;
+    }
+
+    /// <summary>The parameters this optimizer updates.</summary>
+    public override IEnumerable<Parameter> parameters() => trained;
+
+    /// <summary>Frees the momentum buffers and the native scalars.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            foreach (var b in buffers) b?.Dispose();
+            foreach (var s in new[] { momentumScalar, oneMinusDampening, weightDecayScalar, zero }) s.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}
