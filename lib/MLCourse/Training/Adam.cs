@@ -10,16 +10,16 @@ namespace MLCourse.Training;
 /// hyper-parameter to a native <c>Scalar</c> on every step for every parameter (and <c>zero_()</c>, <c>add_(Scalar)</c>
 /// leave objects behind too); no dispose scope frees those, only
 /// the finalizer does, and since a training loop triggers almost no garbage collections the native heap grows
-/// and fragments (see docs/performance.md). Here the constant scalars live as long as the optimizer and the two
-/// that change per step are disposed at once. As in PyTorch, each parameter counts its own steps (the bias
-/// corrections use the number of updates that parameter has had), and the optimizer has one parameter group, so
-/// TorchSharp's learning-rate schedulers (<c>optim.lr_scheduler</c>) drive it. The chapters train with it from chapter 04
-/// on; chapter 05 (optimisers) says why not with <c>torch.optim.Adam</c>: its scalars can be freed by the finalizer
-/// mid-step, and a long run then fails at random.
+/// and fragments (see docs/performance.md). Here the constant scalars live as long as the optimizer and the few
+/// that change per step (AdamW's decay factor among them) are disposed at once. As in PyTorch, each parameter counts
+/// its own steps (the bias corrections use the number of updates that parameter has had), and the optimizer has one
+/// parameter group, so TorchSharp's learning-rate schedulers (<c>optim.lr_scheduler</c>) drive it. The chapters train
+/// with it from chapter 04 on; chapter 05 (training tips, "Which Adam the course trains with") says why not with
+/// <c>torch.optim.Adam</c>: its scalars can be freed by the finalizer mid-step, and a long run then fails at random.
 /// <para>On a Linux x64 CPU, unless <c>fused: false</c>, the update runs as libtorch's fused Adam kernel
 /// (<see cref="FusedAdamKernel"/>, PyTorch 2's <c>fused=True</c>): one pass over each parameter instead of eight tensor
 /// operations, 0.14 instead of 0.32–0.44 ms a step for the bench's Fashion-MNIST MLP (784-512-256-10) on the course
-/// machine (docs/performance.md). Elsewhere (a GPU, unusual tensors, a libtorch without that kernel) the tensor
+/// machine (docs/performance.md). Elsewhere (a GPU, unusual tensors, a libtorch without those kernels) the tensor
 /// operations below compute the same update.</para>
 /// </summary>
 public class Adam : optim.Optimizer
@@ -118,6 +118,7 @@ public class Adam : optim.Optimizer
     /// <summary>
     /// Number of updates <paramref name="parameter"/> has had: the steps at which it had a gradient. This t is the one in
     /// the bias corrections 1 − β1ᵗ and 1 − β2ᵗ, per parameter as in <c>torch.optim.Adam</c>'s <c>state["step"]</c>.
+    /// Introduced in chapter 05 (training tips: Adam's bias correction).
     /// </summary>
     public long StepsOf(Parameter parameter)
     {
@@ -127,7 +128,7 @@ public class Adam : optim.Optimizer
     }
 
     /// <summary>Sets every parameter's gradient to zero (or drops it).</summary>
-    public override void zero_grad()
+    public sealed override void zero_grad()
     {
         using (var scope = torch.NewDisposeScope())
             if (flat is not null && flat.HoldsParameters(trained) && flat.HoldsGradients(trained))
@@ -145,7 +146,7 @@ public class Adam : optim.Optimizer
     }
 
     /// <summary>One Adam update of every parameter that has a gradient.</summary>
-    public override Tensor step(Func<Tensor>? closure = null)
+    public sealed override Tensor step(Func<Tensor>? closure = null)
     {
         Tensor? loss = null;
         if (closure is not null)
@@ -188,7 +189,7 @@ public class Adam : optim.Optimizer
     private bool TryFusedStep()
     {
         LastStepFused = false;
-        if (!fused || !FusedAdamKernel.Available) return false;
+        if (!fused || !FusedAdamKernel.Available(decoupledWeightDecay)) return false;
         var grads = new Tensor?[trained.Length];
         try
         {
@@ -268,7 +269,7 @@ public class Adam : optim.Optimizer
         double biasCorrection1 = 1 - Math.Pow(beta1Value, t);
         double biasCorrection2 = 1 - Math.Pow(beta2Value, t);
         var (p, grad, m, v) = (flat.Parameters, flat.Gradients, flat.ExpAvg, flat.ExpAvgSq);
-        if (fused && FusedAdamKernel.Available && p.device_type == DeviceType.CPU)
+        if (fused && FusedAdamKernel.Available(decoupledWeightDecay) && p.device_type == DeviceType.CPU)
         {
             FusedAdamKernel.Step([p], [grad], [m], [v], [StepCount(0, t)], LearningRate, beta1Value, beta2Value, epsValue,
                                  decoupledWeightDecay);
@@ -296,7 +297,7 @@ public class Adam : optim.Optimizer
     }
 
     /// <summary>The parameters this optimizer updates.</summary>
-    public override IEnumerable<Parameter> parameters() => trained;
+    public sealed override IEnumerable<Parameter> parameters() => trained;
 
     /// <summary>Frees the moment estimates and the native scalars.</summary>
     protected override void Dispose(bool disposing)
@@ -428,7 +429,9 @@ public class Adam : optim.Optimizer
 /// AdamW (Loshchilov &amp; Hutter, 2019): <see cref="Adam"/> with decoupled weight decay, the same update as
 /// <c>torch.optim.AdamW</c>: before each step every parameter shrinks by the factor 1 − lr·λ, outside the moment
 /// estimates (Adam's L2 penalty would instead be divided by √v̂ like the gradient). On a Linux x64 CPU, unless
-/// <c>fused: false</c>, the step runs as libtorch's fused AdamW kernel. Used from chapter 10 (GPT pre-training, fine-tuning).
+/// <c>fused: false</c>, the step runs as libtorch's fused AdamW kernel. Used from chapter 10 (GPT pre-training,
+/// fine-tuning); defined in chapter 05 ("Which Adam the course trains with"). Its argument <c>weight_decay</c> keeps
+/// PyTorch's name rather than .NET casing, so that calls read as <c>optim.AdamW</c>'s do.
 /// </summary>
 public sealed class AdamW : Adam
 {

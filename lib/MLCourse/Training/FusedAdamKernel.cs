@@ -43,8 +43,10 @@ internal static unsafe class FusedAdamKernel
     private static readonly delegate* unmanaged<TensorList, TensorList, TensorList, TensorList, TensorList, TensorList,
         double, double, double, double, double, byte, byte, NoTensor*, NoTensor*, void> CallW = Resolve(SymbolW);
 
-    /// <summary>Whether libtorch's fused kernels were found (Linux x64 with TorchSharp 0.107's libtorch).</summary>
-    public static bool Available => Call != null && CallW != null && Environment.GetEnvironmentVariable("MLCOURSE_FUSED_ADAM") != "0";
+    /// <summary>Whether libtorch's fused Adam kernel (<paramref name="decoupledWeightDecay"/> 0) or AdamW kernel was found
+    /// (Linux x64 with TorchSharp 0.107's libtorch) and <c>MLCOURSE_FUSED_ADAM</c> is not 0.</summary>
+    public static bool Available(double decoupledWeightDecay) =>
+        (decoupledWeightDecay == 0 ? Call != null : CallW != null) && Environment.GetEnvironmentVariable("MLCOURSE_FUSED_ADAM") != "0";
 
     private static delegate* unmanaged<TensorList, TensorList, TensorList, TensorList, TensorList, TensorList,
         double, double, double, double, double, byte, byte, NoTensor*, NoTensor*, void> Resolve(string symbol)

@@ -60,7 +60,19 @@ public class AdamTests
         AssertSameParameters(ours, theirs, rtol: 0, atol: 0);
     }
 
+    /// <summary>100 steps, the learning rate halved by a <c>StepLR</c> every 25 (a factor cached at the start would show).</summary>
+    private static void TrainScheduled(nn.Module<Tensor, Tensor> net, optim.Optimizer optimizer)
+    {
+        var scheduler = optim.lr_scheduler.StepLR(optimizer, step_size: 1, gamma: 0.5);
+        for (int round = 0; round < 4; round++)
+        {
+            Train(net, optimizer, steps: 25);
+            scheduler.step();
+        }
+    }
+
     [Theory]
+    [InlineData(0.0)]
     [InlineData(0.01)]
     [InlineData(0.3)]
     public void AdamW_unfused_takes_TorchSharps_AdamW_steps_bit_for_bit_and_fused_the_same_steps(double weightDecay)
@@ -68,15 +80,21 @@ public class AdamTests
         var ours = Net(7);
         var theirs = Net(7);
         var fusedNet = Net(7);
+        var flatNet = Net(7);
         using var adamW = new AdamW(ours.parameters(), 0.01, weight_decay: weightDecay, fused: false);
         using var fused = new AdamW(fusedNet.parameters(), 0.01, weight_decay: weightDecay);
-        Train(ours, adamW, steps: 100);
-        Train(theirs, optim.AdamW(theirs.parameters(), 0.01, weight_decay: weightDecay), steps: 100);
-        Train(fusedNet, fused, steps: 100);
+        using var flat = new AdamW(flatNet.parameters(), 0.01, weight_decay: weightDecay, flatten: true, fused: false);
+        TrainScheduled(ours, adamW);
+        TrainScheduled(theirs, optim.AdamW(theirs.parameters(), 0.01, weight_decay: weightDecay));
+        TrainScheduled(fusedNet, fused);
+        TrainScheduled(flatNet, flat);
         AssertSameParameters(ours, theirs, rtol: 0, atol: 0);
+        Assert.True(flat.IsFlat);
+        AssertSameParameters(flatNet, ours, rtol: 1e-6, atol: 1e-7);   // whole-buffer operations: the same update
         if (OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64)
             Assert.True(fused.LastStepFused, "libtorch's fused AdamW kernel was not found (Training/FusedAdamKernel.cs)");
         AssertSameParameters(fusedNet, ours, rtol: 1e-5, atol: 1e-6);
+        if (weightDecay == 0) return;
         // and the decay is there: the same steps without it end elsewhere
         var plain = Net(7);
         Train(plain, new Adam(plain.parameters(), 0.01, fused: false), steps: 100);
@@ -112,7 +130,7 @@ public class AdamTests
         layer.call(x).sum().backward();
         var older = layer.call(x).pow(2).sum();           // its backward needs the weight as it is now (for x's gradient)
         adam.step();
-        Assert.Equal(fused && FusedAdamKernel.Available, adam.LastStepFused);
+        Assert.Equal(fused && FusedAdamKernel.Available(0), adam.LastStepFused);
         var error = Assert.ThrowsAny<Exception>(() => older.backward());
         Assert.Contains("modified by an inplace operation", error.Message);
     }
@@ -265,12 +283,16 @@ public class AdamTests
 
     private static string Show(Tensor t) => "[" + string.Join(", ", t.detach().data<float>().ToArray().Select(v => v.ToString("G6"))) + "]";
 
-    [Fact]
-    public void A_step_leaves_nothing_for_the_finalizer_while_TorchSharps_Adam_leaves_native_scalars()
+    [Theory]
+    [InlineData(false, true)]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    [InlineData(true, false)]
+    public void A_step_leaves_nothing_for_the_finalizer_while_TorchSharps_Adam_leaves_native_scalars(bool adamW, bool fused)
     {
         const int steps = 200;
         var ours = Net(1);
-        using var adam = new Adam(ours.parameters());
+        using var adam = adamW ? new AdamW(ours.parameters(), fused: fused) : new Adam(ours.parameters(), fused: fused);
         Train(ours, adam, 5);                       // moment buffers and first-use allocations
         long oursLeft = LeftForFinalizer(() => Train(ours, adam, steps));
 
