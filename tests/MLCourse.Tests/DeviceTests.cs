@@ -47,7 +47,7 @@ public class DeviceTests
         {
             var net = MetaMlp();
             double lr = useCourseAdam ? 0.01 : 0.1;
-            optim.Optimizer optimizer = useCourseAdam ? new Adam(net.parameters(), lr: lr) : optim.SGD(net.parameters(), lr);
+            optim.Optimizer optimizer = useCourseAdam ? new Adam(net.parameters(), lr: lr) : new SGD(net.parameters(), lr);
             var trainer = new Trainer(net, optimizer, nn.CrossEntropyLoss())
             {
                 Scheduler = optim.lr_scheduler.StepLR(optimizer, step_size: 1, gamma: 0.5),
@@ -71,7 +71,7 @@ public class DeviceTests
     {
         // A CPU Linear accepts a meta input without complaint (meta does not catch this mix); the trainer checks itself.
         var net = new Mlp(new MlpConfig(InputSize: 6, HiddenSizes: [8], OutputSize: 3, Activation: Activation.Tanh));
-        var trainer = new Trainer(net, optim.SGD(net.parameters(), 0.1), nn.CrossEntropyLoss());
+        var trainer = new Trainer(net, new SGD(net.parameters(), 0.1), nn.CrossEntropyLoss());
         using var X = torch.randn(8, 6, device: Meta);
         using var y = torch.zeros(8, dtype: ScalarType.Int64, device: Meta);
         foreach (var run in new Action[] { () => trainer.Fit(new TensorLoader(X, y, 4), 1), () => trainer.Evaluate(new TensorLoader(X, y, 4)) })

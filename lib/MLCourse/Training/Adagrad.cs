@@ -10,16 +10,17 @@ namespace MLCourse.Training;
 /// at its t-th update; weight decay adds λ·p to the gradient first. Chapter 05 writes it by hand and says why the
 /// course does not train with TorchSharp's optimizers: they make a native <c>Scalar</c> for each hyper-parameter on
 /// every step, which the finalizer can free while libtorch still reads it. Here the fixed scalars live as long as the
-/// optimizer and the step size is made and disposed once per parameter and step. One parameter group, so TorchSharp's
-/// learning-rate schedulers and <c>ParamGroups</c> drive it.
+/// optimizer and the step size is made and disposed once per parameter and step. One parameter group, whose learning
+/// rate is read at every step: setting it through <c>ParamGroups</c> or <see cref="LearningRate"/>, or a scheduler such as
+/// <c>StepLR</c>, <c>ExponentialLR</c> or <c>LambdaLR</c>, drives it. Introduced in chapter 21 (word2vec).
 /// </summary>
 public sealed class Adagrad : optim.Optimizer
 {
     private readonly Parameter[] trained;
     private readonly Tensor?[] sums;
     private readonly long[] parameterSteps;
-    private readonly Scalar eps, weightDecayScalar, one, zero;
-    private readonly double learningRateDecay, weightDecay, initialAccumulatorValue;
+    private readonly Scalar eps, weightDecayScalar, initialAccumulator, one, zero;
+    private readonly double learningRateDecay, weightDecay;
     private readonly ParamGroup group;
 
     /// <summary>Creates the optimizer for <paramref name="parameters"/>, with <c>torch.optim.Adagrad</c>'s arguments.</summary>
@@ -38,14 +39,16 @@ public sealed class Adagrad : optim.Optimizer
         if (weight_decay < 0) throw new ArgumentOutOfRangeException(nameof(weight_decay), "weight_decay must not be negative.");
         if (initial_accumulator_value < 0)
             throw new ArgumentOutOfRangeException(nameof(initial_accumulator_value), "initial_accumulator_value must not be negative.");
+        if (eps < 0) throw new ArgumentOutOfRangeException(nameof(eps), "eps must not be negative.");
         trained = parameters.ToArray();
         sums = new Tensor?[trained.Length];
         parameterSteps = new long[trained.Length];
         group = new ParamGroup { Parameters = trained, Options = new OptimizerOptions { LearningRate = lr, InitialLearningRate = lr } };
         _parameter_groups = [group];
-        (learningRateDecay, weightDecay, initialAccumulatorValue) = (lr_decay, weight_decay, initial_accumulator_value);
+        (learningRateDecay, weightDecay) = (lr_decay, weight_decay);
         this.eps = eps.ToScalar();
         weightDecayScalar = weight_decay.ToScalar();
+        initialAccumulator = initial_accumulator_value.ToScalar();
         one = 1.0.ToScalar();
         zero = 0.0.ToScalar();
     }
@@ -87,7 +90,7 @@ public sealed class Adagrad : optim.Optimizer
             long t = ++parameterSteps[i];
             using var decayed = weightDecay != 0 ? grad.add(p, weightDecayScalar) : null;   // g + λ·p
             var g = decayed ?? grad;
-            var sum = sums[i] ??= torch.full_like(p, initialAccumulatorValue).DetachFromDisposeScope();
+            var sum = sums[i] ??= torch.full_like(p, initialAccumulator).DetachFromDisposeScope();
             using var minusRate = (-(LearningRate / (1 + (t - 1) * learningRateDecay))).ToScalar();
             sum.addcmul_(g, g, one);                                  // s = s + g²
             using var denominator = sum.sqrt();
@@ -106,7 +109,7 @@ public sealed class Adagrad : optim.Optimizer
         if (disposing)
         {
             foreach (var s in sums) s?.Dispose();
-            foreach (var s in new[] { eps, weightDecayScalar, one, zero }) s.Dispose();
+            foreach (var s in new[] { eps, weightDecayScalar, initialAccumulator, one, zero }) s.Dispose();
         }
         base.Dispose(disposing);
     }

@@ -13,7 +13,8 @@ namespace MLCourse.Training;
 /// and fragments (see docs/performance.md). Here the constant scalars live as long as the optimizer and the few
 /// that change per step (AdamW's decay factor among them) are disposed at once. As in PyTorch, each parameter counts
 /// its own steps (the bias corrections use the number of updates that parameter has had), and the optimizer has one
-/// parameter group, so TorchSharp's learning-rate schedulers (<c>optim.lr_scheduler</c>) drive it. The chapters train
+/// parameter group, so TorchSharp's learning-rate schedulers (<c>optim.lr_scheduler</c>: <c>StepLR</c>, <c>LambdaLR</c>, …;
+/// <c>OneCycleLR</c> and <c>CyclicLR</c> with <c>cycle_momentum: false</c>, as the betas are fixed) drive it. The chapters train
 /// with it from chapter 04 on; chapter 05 (training tips, "Which Adam the course trains with") says why not with
 /// <c>torch.optim.Adam</c>: its scalars can be freed by the finalizer mid-step, and a long run then fails at random.
 /// <para>On a Linux x64 CPU, unless <c>fused: false</c>, the update runs as libtorch's fused Adam kernel

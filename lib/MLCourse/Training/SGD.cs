@@ -10,8 +10,11 @@ namespace MLCourse.Training;
 /// (p ← p − lr·(g + μ·b) with Nesterov momentum); weight decay adds λ·p to the gradient first. TorchSharp 0.107's SGD
 /// makes a native <c>Scalar</c> for each hyper-parameter on every step and leaves it to the finalizer, which can free
 /// it while libtorch still reads it (chapter 05); here the scalars that do not change live as long as the optimizer,
-/// and the step size, which a schedule may change, is made and disposed once per step. One parameter group, so
-/// TorchSharp's learning-rate schedulers and <c>ParamGroups</c> drive it as they drive <c>torch.optim.SGD</c>.
+/// and the step size, which a schedule may change, is made and disposed once per step. One parameter group, whose
+/// learning rate is read at every step: setting it through <c>ParamGroups</c> or <see cref="LearningRate"/>, or a
+/// scheduler such as <c>StepLR</c>, <c>ExponentialLR</c> or <c>LambdaLR</c>, drives it. <c>OneCycleLR</c> and
+/// <c>CyclicLR</c> need <c>cycle_momentum: false</c>: the momentum is fixed (no <c>IMomentum</c>). Introduced in
+/// chapter 05 (training tips: batch size).
 /// </summary>
 public sealed class SGD : optim.Optimizer
 {

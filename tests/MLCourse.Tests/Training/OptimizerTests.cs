@@ -9,7 +9,7 @@ namespace MLCourse.Tests.Training;
 [Collection(nameof(FinalizerCounting))]
 public class OptimizerTests
 {
-    /// <summary>Trains both nets the same way, halving the rate through <c>ParamGroups</c> halfway, as chapter 16's schedule does.</summary>
+    /// <summary>Trains 30 steps, halves the rate through <c>ParamGroups</c> (the mechanism chapter 16's schedule uses), trains 30 more.</summary>
     private static void TrainWithSchedule(nn.Module<Tensor, Tensor> net, optim.Optimizer optimizer)
     {
         Train(net, optimizer, 30);
@@ -29,12 +29,14 @@ public class OptimizerTests
         var theirs = Net(3);
         using var sgd = new SGD(ours.parameters(), lr, momentum, dampening, weightDecay, nesterov);
         TrainWithSchedule(ours, sgd);
-        TrainWithSchedule(theirs, optim.SGD(theirs.parameters(), lr, momentum, dampening, weightDecay, nesterov));
+        using var stock = optim.SGD(theirs.parameters(), lr, momentum, dampening, weightDecay, nesterov);
+        TrainWithSchedule(theirs, stock);
         AssertSameParameters(ours, theirs, rtol: 0, atol: 0);
         Assert.Equal(lr / 2, sgd.LearningRate, 12);
-        // and it trains: the same steps without momentum (or with other settings) end elsewhere
+        // the comparison can fail: a different rate ends elsewhere
         var plain = Net(3);
-        TrainWithSchedule(plain, new SGD(plain.parameters(), lr / 3));
+        using var other = new SGD(plain.parameters(), lr / 3, momentum, dampening, weightDecay, nesterov);
+        TrainWithSchedule(plain, other);
         Assert.False(plain.parameters().Zip(ours.parameters()).All(p => p.First.allclose(p.Second, rtol: 1e-3, atol: 1e-5)));
     }
 
@@ -48,11 +50,45 @@ public class OptimizerTests
         var theirs = Net(4);
         using var adagrad = new Adagrad(ours.parameters(), lr, lrDecay, weightDecay, initial);
         TrainWithSchedule(ours, adagrad);
-        TrainWithSchedule(theirs, optim.Adagrad(theirs.parameters(), lr, lrDecay, weightDecay, initial));
+        using var stock = optim.Adagrad(theirs.parameters(), lr, lrDecay, weightDecay, initial);
+        TrainWithSchedule(theirs, stock);
         AssertSameParameters(ours, theirs, rtol: 0, atol: 0);
-        var other = Net(4);
-        TrainWithSchedule(other, new Adagrad(other.parameters(), lr * 3, lrDecay, weightDecay, initial));
-        Assert.False(other.parameters().Zip(ours.parameters()).All(p => p.First.allclose(p.Second, rtol: 1e-3, atol: 1e-5)));
+        Assert.Equal(lr / 2, adagrad.LearningRate, 12);
+        var otherNet = Net(4);
+        using var other = new Adagrad(otherNet.parameters(), lr * 3, lrDecay, weightDecay, initial);
+        TrainWithSchedule(otherNet, other);
+        Assert.False(otherNet.parameters().Zip(ours.parameters()).All(p => p.First.allclose(p.Second, rtol: 1e-3, atol: 1e-5)));
+    }
+
+    /// <summary>
+    /// A layer frozen for the first 10 steps has no gradient there: it must be skipped, start its momentum buffer at its
+    /// first real gradient and count its own Adagrad steps (for lr_decay), as TorchSharp's optimizers do.
+    /// </summary>
+    [Theory]
+    [InlineData("SGD")]
+    [InlineData("Adagrad")]
+    public void A_parameter_without_a_gradient_is_skipped_and_counts_its_own_steps(string kind)
+    {
+        optim.Optimizer Make(IEnumerable<TorchSharp.Modules.Parameter> ps, bool course) => (kind, course) switch
+        {
+            ("SGD", true) => new SGD(ps, 0.05, momentum: 0.9, dampening: 0.1),
+            ("SGD", false) => optim.SGD(ps, 0.05, momentum: 0.9, dampening: 0.1),
+            (_, true) => new Adagrad(ps, 0.05, lr_decay: 0.05),
+            _ => optim.Adagrad(ps, 0.05, lr_decay: 0.05),
+        };
+        var ours = Net(5);
+        var theirs = Net(5);
+        using var mine = Make(ours.parameters(), course: true);
+        var stock = Make(theirs.parameters(), course: false);
+        foreach (var net in new[] { ours, theirs })
+            foreach (var p in net.parameters().Take(2)) p.requires_grad_(false);            // the first layer, frozen
+        Train(ours, mine, 10);
+        Train(theirs, stock, 10);
+        foreach (var net in new[] { ours, theirs })
+            foreach (var p in net.parameters().Take(2)) p.requires_grad_(true);
+        Train(ours, mine, 20);
+        Train(theirs, stock, 20);
+        AssertSameParameters(ours, theirs, rtol: 0, atol: 0);
     }
 
     [Fact]
@@ -63,13 +99,17 @@ public class OptimizerTests
                                                   Func<IEnumerable<TorchSharp.Modules.Parameter>, optim.Optimizer>)[]
                  {
                      ("SGD", ps => new SGD(ps, 0.01, momentum: 0.9), ps => optim.SGD(ps, 0.01, momentum: 0.9)),
+                     ("SGD (Nesterov, weight decay)", ps => new SGD(ps, 0.01, momentum: 0.9, weight_decay: 0.01, nesterov: true),
+                      ps => optim.SGD(ps, 0.01, momentum: 0.9, weight_decay: 0.01, nesterov: true)),
                      ("Adagrad", ps => new Adagrad(ps, 0.01), ps => optim.Adagrad(ps, 0.01)),
+                     ("Adagrad (all options)", ps => new Adagrad(ps, 0.01, lr_decay: 0.01, weight_decay: 0.01, initial_accumulator_value: 0.1),
+                      ps => optim.Adagrad(ps, 0.01, lr_decay: 0.01, weight_decay: 0.01, initial_accumulator_value: 0.1)),
                  })
         {
             var net = Net(1);
-            var optimizer = ours(net.parameters());
-            Train(net, optimizer, 5);                     // buffers and first-use allocations
-            long oursLeft = LeftForFinalizer(() => Train(net, optimizer, steps));
+            optim.Optimizer? optimizer = null;
+            // from construction on: the first steps create the buffers and sums, which must leave nothing behind either
+            long oursLeft = LeftForFinalizer(() => { optimizer = ours(net.parameters()); Train(net, optimizer, steps); });
             var stockNet = Net(1);
             var stock = theirs(stockNet.parameters());
             Train(stockNet, stock, 5);
@@ -77,7 +117,8 @@ public class OptimizerTests
             // 4 parameters: one native object per parameter and step would be 800.
             Assert.True(oursLeft < steps, $"{oursLeft} objects were left to the finalizer after {steps} steps of the course's {name}");
             Assert.True(theirsLeft > 2 * steps, $"expected TorchSharp's {name} to leave > {2 * steps} objects, found {theirsLeft}");
-            optimizer.Dispose();
+            optimizer!.Dispose();
+            stock.Dispose();
         }
     }
 

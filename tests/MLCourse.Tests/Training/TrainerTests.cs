@@ -30,7 +30,7 @@ public class TrainerTests
         var X = torch.randn(64, 1);
         var y = 3 * X + 1;
         var net = nn.Linear(1, 1);
-        var trainer = new Trainer(net, optim.SGD(net.parameters(), 0.1), nn.MSELoss(), classification: false);
+        var trainer = new Trainer(net, new SGD(net.parameters(), 0.1), nn.MSELoss(), classification: false);
         var history = trainer.Fit(new TensorLoader(X, y, 16), numEpochs: 20);
         Assert.Null(history.Last.Train.Accuracy);
         Assert.True(history.Last.Train.Loss < 0.01, history.Last.ToString());
@@ -46,7 +46,7 @@ public class TrainerTests
         var y = torch.randint(0, 2, [40], dtype: ScalarType.Int64);
         var batches = new List<Tensor>();
         var net = new Recorder(nn.Linear(3, 2), batches);
-        var trainer = new Trainer(net, optim.SGD(net.parameters(), 0.1), nn.CrossEntropyLoss());
+        var trainer = new Trainer(net, new SGD(net.parameters(), 0.1), nn.CrossEntropyLoss());
         trainer.Fit(new TensorLoader(X, y, 8, shuffle: true), numEpochs: 2, validation: new TensorLoader(X, y, 16));
         trainer.Evaluate(new TensorLoader(X, y, 10));
         Assert.Equal(2 * 5 + 2 * 3 + 4, batches.Count);
@@ -62,7 +62,7 @@ public class TrainerTests
         var y = torch.randint(0, 2, [24], dtype: ScalarType.Int64);
         var modes = new List<bool>();
         var net = new Recorder(nn.Sequential(nn.Linear(3, 8), nn.Dropout(0.5), nn.Linear(8, 2)), modes: modes);
-        var trainer = new Trainer(net, optim.SGD(net.parameters(), 0.1), nn.CrossEntropyLoss());
+        var trainer = new Trainer(net, new SGD(net.parameters(), 0.1), nn.CrossEntropyLoss());
         trainer.Fit(new TensorLoader(X, y, 8), numEpochs: 2, validation: new TensorLoader(X, y, 12));
         // per epoch: 3 training batches in training mode, then 2 validation batches in evaluation mode
         Assert.Equal([true, true, true, false, false, true, true, true, false, false], modes);
@@ -81,7 +81,7 @@ public class TrainerTests
         var X = torch.randn(32, 2);
         var y = X.sum(1).gt(0).to(ScalarType.Int64);
         foreach (Func<IEnumerable<TorchSharp.Modules.Parameter>, optim.Optimizer> make in new Func<IEnumerable<TorchSharp.Modules.Parameter>, optim.Optimizer>[]
-                 { p => optim.SGD(p, 0.4), p => new Adam(p, lr: 0.4) })
+                 { p => new SGD(p, 0.4), p => new Adam(p, lr: 0.4) })
         {
             var net = nn.Linear(2, 2);
             var optimizer = make(net.parameters());
@@ -101,7 +101,7 @@ public class TrainerTests
         var y = torch.tensor(new long[] { 0, 1, 1, 1, 0 });
         var net = nn.Linear(2, 2, hasBias: false);
         using (torch.no_grad()) net.weight!.copy_(torch.tensor(new float[,] { { 2, 0 }, { 0, 1 } }));
-        var trainer = new Trainer(net, optim.SGD(net.parameters(), 0.0), nn.CrossEntropyLoss());
+        var trainer = new Trainer(net, new SGD(net.parameters(), 0.0), nn.CrossEntropyLoss());
         var evaluation = trainer.Evaluate(new TensorLoader(X, y, 2));     // batches of 2, 2 and 1
         using var logits = net.call(X);
         double expectedLoss = nn.functional.cross_entropy(logits, y).item<float>();

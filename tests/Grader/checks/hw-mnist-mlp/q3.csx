@@ -28,7 +28,7 @@ sealed class TrainEpochCheck(Func<nn.Module<Tensor, Tensor>, optim.Optimizer, Te
         double studentLoss = double.NaN;
         grade.Part("the parameters are updated", 1, () =>
         {
-            studentLoss = TrainEpoch(student, torch.optim.SGD(student.parameters(), lr), new TensorLoader(X, y, batch));
+            studentLoss = TrainEpoch(student, new MLCourse.Training.SGD(student.parameters(), lr), new TensorLoader(X, y, batch));
             var changed = student.parameters().First().detach();
             Expect.That(!torch.allclose(changed, initial),
                 $"{call}: the weights did not change. Call loss.backward() and then optimizer.step() for every batch "
@@ -39,7 +39,7 @@ sealed class TrainEpochCheck(Func<nn.Module<Tensor, Tensor>, optim.Optimizer, Te
         var epochs = Enum.GetValues<Step>().ToDictionary(step => step, step =>
         {
             var (net, _) = Model(features, classes, grade.Seed);
-            return (Net: net, Losses: ReferenceEpoch(net, torch.optim.SGD(net.parameters(), lr), X, y, batch, step));
+            return (Net: net, Losses: ReferenceEpoch(net, new MLCourse.Training.SGD(net.parameters(), lr), X, y, batch, step));
         });
         Step? ran = null;
         grade.Part("the parameters match one epoch of SGD", 1, () =>
