@@ -11,17 +11,15 @@ namespace MLCourse.Training;
 /// course does not train with TorchSharp's optimizers: they make a native <c>Scalar</c> for each hyper-parameter on
 /// every step, which the finalizer can free while libtorch still reads it. Here the fixed scalars live as long as the
 /// optimizer and the step size is made and disposed once per parameter and step. One parameter group, whose learning
-/// rate is read at every step: setting it through <c>ParamGroups</c> or <see cref="LearningRate"/>, or a scheduler such as
+/// rate is read at every step: setting it through <c>ParamGroups</c> or <see cref="CourseOptimizer.LearningRate"/>, or a scheduler such as
 /// <c>StepLR</c>, <c>ExponentialLR</c> or <c>LambdaLR</c>, drives it. Introduced in chapter 21 (word2vec).
 /// </summary>
-public sealed class Adagrad : optim.Optimizer
+public sealed class Adagrad : CourseOptimizer
 {
-    private readonly Parameter[] trained;
     private readonly Tensor?[] sums;
     private readonly long[] parameterSteps;
-    private readonly Scalar eps, weightDecayScalar, initialAccumulator, one, zero;
+    private readonly Scalar eps, weightDecayScalar, initialAccumulator, one;
     private readonly double learningRateDecay, weightDecay;
-    private readonly ParamGroup group;
 
     /// <summary>Creates the optimizer for <paramref name="parameters"/>, with <c>torch.optim.Adagrad</c>'s arguments.</summary>
     /// <param name="parameters">What to train, e.g. <c>net.parameters()</c>.</param>
@@ -32,59 +30,28 @@ public sealed class Adagrad : optim.Optimizer
     /// <param name="eps">Added to √s for numerical stability.</param>
     public Adagrad(IEnumerable<Parameter> parameters, double lr = 1e-2, double lr_decay = 0, double weight_decay = 0,
                    double initial_accumulator_value = 0, double eps = 1e-10)
-        : base(IntPtr.Zero)
+        : base(parameters, lr)
     {
-        if (lr < 0) throw new ArgumentOutOfRangeException(nameof(lr), "lr must not be negative.");
         if (lr_decay < 0) throw new ArgumentOutOfRangeException(nameof(lr_decay), "lr_decay must not be negative.");
         if (weight_decay < 0) throw new ArgumentOutOfRangeException(nameof(weight_decay), "weight_decay must not be negative.");
         if (initial_accumulator_value < 0)
             throw new ArgumentOutOfRangeException(nameof(initial_accumulator_value), "initial_accumulator_value must not be negative.");
         if (eps < 0) throw new ArgumentOutOfRangeException(nameof(eps), "eps must not be negative.");
-        trained = parameters.ToArray();
-        sums = new Tensor?[trained.Length];
-        parameterSteps = new long[trained.Length];
-        group = new ParamGroup { Parameters = trained, Options = new OptimizerOptions { LearningRate = lr, InitialLearningRate = lr } };
-        _parameter_groups = [group];
+        sums = new Tensor?[Trained.Length];
+        parameterSteps = new long[Trained.Length];
         (learningRateDecay, weightDecay) = (lr_decay, weight_decay);
         this.eps = eps.ToScalar();
         weightDecayScalar = weight_decay.ToScalar();
         initialAccumulator = initial_accumulator_value.ToScalar();
         one = 1.0.ToScalar();
-        zero = 0.0.ToScalar();
-    }
-
-    /// <summary>The learning rate used by the next step (may be changed between steps, by hand or by a scheduler).</summary>
-    public double LearningRate
-    {
-        get => group.LearningRate;
-        set => group.LearningRate = value;
-    }
-
-    /// <summary>Sets every parameter's gradient to zero.</summary>
-    public override void zero_grad()
-    {
-        foreach (var p in trained)
-        {
-            using var grad = p.grad;
-            if (grad is null) continue;
-            if (grad.requires_grad) grad.detach_();
-            grad.fill_(zero);   // not zero_(): in TorchSharp 0.107 it returns a new wrapper and leaves objects to the finalizer
-        }
     }
 
     /// <summary>One step of every parameter that has a gradient.</summary>
-    public override Tensor step(Func<Tensor>? closure = null)
+    protected override void Update()
     {
-        Tensor? loss = null;
-        if (closure is not null)
+        for (int i = 0; i < Trained.Length; i++)
         {
-            using var enableGrad = torch.enable_grad();
-            loss = closure();
-        }
-        using var noGrad = torch.no_grad();
-        for (int i = 0; i < trained.Length; i++)
-        {
-            var p = trained[i];
+            var p = Trained[i];
             using var grad = p.grad;
             if (grad is null) continue;
             long t = ++parameterSteps[i];
@@ -97,11 +64,7 @@ public sealed class Adagrad : optim.Optimizer
             denominator.add_(eps, one);                               // √s + ε (add_(eps) alone would make a Scalar for alpha = 1)
             p.addcdiv_(g, denominator, minusRate);                    // p −= lr_t · g / (√s + ε)
         }
-        return loss!;
     }
-
-    /// <summary>The parameters this optimizer updates.</summary>
-    public override IEnumerable<Parameter> parameters() => trained;
 
     /// <summary>Frees the sums and the native scalars.</summary>
     protected override void Dispose(bool disposing)
@@ -109,7 +72,7 @@ public sealed class Adagrad : optim.Optimizer
         if (disposing)
         {
             foreach (var s in sums) s?.Dispose();
-            foreach (var s in new[] { eps, weightDecayScalar, initialAccumulator, one, zero }) s.Dispose();
+            foreach (var s in new[] { eps, weightDecayScalar, initialAccumulator, one }) s.Dispose();
         }
         base.Dispose(disposing);
     }

@@ -23,16 +23,14 @@ namespace MLCourse.Training;
 /// machine (docs/performance.md). Elsewhere (a GPU, unusual tensors, a libtorch without those kernels) the tensor
 /// operations below compute the same update.</para>
 /// </summary>
-public class Adam : optim.Optimizer
+public class Adam : CourseOptimizer
 {
-    private readonly Parameter[] trained;
     private readonly Tensor?[] expAvg, expAvgSq;
     private readonly Scalar beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, one, zero;
     private readonly double beta1Value, beta2Value, epsValue;
     private (Tensor, IntPtr)[]? stepCounts;
     private Tensor?[]? changeMarks;
     private readonly long[] parameterSteps;
-    private readonly ParamGroup group;
     private readonly Flat? flat;
     private long steps;
     private readonly bool fused;
@@ -59,19 +57,15 @@ public class Adam : optim.Optimizer
     /// <summary><see cref="AdamW"/>'s constructor: <paramref name="decoupledWeightDecay"/> is its λ.</summary>
     private protected Adam(IEnumerable<Parameter> parameters, double lr, double beta1, double beta2, double eps,
                            bool flatten, bool fused, double decoupledWeightDecay)
-        : base(IntPtr.Zero)
+        : base(parameters, lr)
     {
-        if (lr < 0) throw new ArgumentOutOfRangeException(nameof(lr), "lr must not be negative.");
         if (beta1 is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(beta1), "beta1 must be in [0, 1).");
         if (beta2 is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(beta2), "beta2 must be in [0, 1).");
         if (decoupledWeightDecay < 0) throw new ArgumentOutOfRangeException("weight_decay", "weight_decay must not be negative.");
         this.decoupledWeightDecay = decoupledWeightDecay;
-        trained = parameters.ToArray();
-        expAvg = new Tensor?[trained.Length];
-        expAvgSq = new Tensor?[trained.Length];
-        parameterSteps = new long[trained.Length];
-        group = new ParamGroup { Parameters = trained, Options = new OptimizerOptions { LearningRate = lr, InitialLearningRate = lr } };
-        _parameter_groups = [group];
+        expAvg = new Tensor?[Trained.Length];
+        expAvgSq = new Tensor?[Trained.Length];
+        parameterSteps = new long[Trained.Length];
         beta1Value = beta1;
         beta2Value = beta2;
         epsValue = eps;
@@ -82,11 +76,11 @@ public class Adam : optim.Optimizer
         this.eps = eps.ToScalar();
         one = 1.0.ToScalar();
         zero = 0.0.ToScalar();
-        flat = flatten ? Flat.TryCreate(trained) : null;
+        flat = flatten ? Flat.TryCreate(Trained) : null;
         this.fused = fused;
         if (flat is not null)
-            for (int i = 0; i < trained.Length; i++)
-                (expAvg[i], expAvgSq[i]) = (flat.View(flat.ExpAvg, i, trained[i]), flat.View(flat.ExpAvgSq, i, trained[i]));
+            for (int i = 0; i < Trained.Length; i++)
+                (expAvg[i], expAvgSq[i]) = (flat.View(flat.ExpAvg, i, Trained[i]), flat.View(flat.ExpAvgSq, i, Trained[i]));
     }
 
     /// <summary>
@@ -99,21 +93,14 @@ public class Adam : optim.Optimizer
         get
         {
             using var scope = torch.NewDisposeScope();
-            return flat is not null && flat.HoldsParameters(trained);
+            return flat is not null && flat.HoldsParameters(Trained);
         }
     }
 
-    /// <summary>Tests: whether the last <see cref="step"/> (per parameter, not flat) used the fused kernel.</summary>
+    /// <summary>Tests: whether the last <see cref="CourseOptimizer.step"/> (per parameter, not flat) used the fused kernel.</summary>
     internal bool LastStepFused { get; private set; }
 
-    /// <summary>The learning rate used by the next step (may be changed between steps, by hand or by a scheduler).</summary>
-    public double LearningRate
-    {
-        get => group.LearningRate;
-        set => group.LearningRate = value;
-    }
-
-    /// <summary>Number of calls to <see cref="step"/>.</summary>
+    /// <summary>Number of calls to <see cref="CourseOptimizer.step"/>.</summary>
     public long Steps => steps;
 
     /// <summary>
@@ -123,44 +110,31 @@ public class Adam : optim.Optimizer
     /// </summary>
     public long StepsOf(Parameter parameter)
     {
-        int i = Array.FindIndex(trained, p => p.Handle == parameter.Handle);
+        int i = Array.FindIndex(Trained, p => p.Handle == parameter.Handle);
         if (i < 0) throw new ArgumentException("This optimizer does not update that parameter.", nameof(parameter));
         return parameterSteps[i];
     }
 
-    /// <summary>Sets every parameter's gradient to zero (or drops it).</summary>
-    public sealed override void zero_grad()
+    /// <summary>Sets every parameter's gradient to zero: one operation for all of them when they share the flat buffer.</summary>
+    public override void zero_grad()
     {
         using (var scope = torch.NewDisposeScope())
-            if (flat is not null && flat.HoldsParameters(trained) && flat.HoldsGradients(trained))
+            if (flat is not null && flat.HoldsParameters(Trained) && flat.HoldsGradients(Trained))
             {
-                flat.Gradients.fill_(zero);   // one operation for all gradients
+                flat.Gradients.fill_(zero);
                 return;
             }
-        foreach (var p in trained)
-        {
-            using var grad = p.grad;
-            if (grad is null) continue;
-            if (grad.requires_grad) grad.detach_();   // as torch.optim: only a gradient that is part of a graph (a view of the flat buffer cannot be detached in place)
-            grad.fill_(zero);   // not zero_(): in TorchSharp 0.107 it returns a new wrapper and leaves objects to the finalizer
-        }
+        base.zero_grad();
     }
 
     /// <summary>One Adam update of every parameter that has a gradient.</summary>
-    public sealed override Tensor step(Func<Tensor>? closure = null)
+    protected sealed override void Update()
     {
-        Tensor? loss = null;
-        if (closure is not null)
-        {
-            using var enableGrad = torch.enable_grad();
-            loss = closure();
-        }
-        using var noGrad = torch.no_grad();
         steps++;
-        if (TryFlatStep() || TryFusedStep()) return loss!;
-        for (int i = 0; i < trained.Length; i++)
+        if (TryFlatStep() || TryFusedStep()) return;
+        for (int i = 0; i < Trained.Length; i++)
         {
-            var p = trained[i];
+            var p = Trained[i];
             using var grad = p.grad;
             if (grad is null) continue;
             long t = ++parameterSteps[i];                            // this parameter's own step count
@@ -177,11 +151,10 @@ public class Adam : optim.Optimizer
             denominator.div_(sqrtBiasCorrection2).add_(eps, one);   // add_(eps) alone would create a native Scalar for alpha = 1
             p.addcdiv_(m, denominator, minusStepSize);               // p −= lr / (1 − β1ᵗ) · m / (√v̂ + ε)
         }
-        return loss!;
     }
 
     /// <summary>
-    /// The update of <see cref="step"/> as libtorch's fused kernel (<see cref="FusedAdamKernel"/>): one pass over each
+    /// The update of <see cref="CourseOptimizer.step"/> as libtorch's fused kernel (<see cref="FusedAdamKernel"/>): one pass over each
     /// parameter instead of eight tensor operations. Taken when <c>fused</c> is true, the kernel is available and every
     /// parameter with a gradient, the gradient and the moments are contiguous CPU tensors of 32- or 64-bit floats (the
     /// usual case on a CPU); false otherwise, with nothing changed. On a GPU the tensor operations run as they are (the kernel's CUDA
@@ -191,14 +164,14 @@ public class Adam : optim.Optimizer
     {
         LastStepFused = false;
         if (!fused || !FusedAdamKernel.Available(decoupledWeightDecay)) return false;
-        var grads = new Tensor?[trained.Length];
+        var grads = new Tensor?[Trained.Length];
         try
         {
             // First check every parameter with a gradient, so that a fallback leaves nothing changed.
-            var taken = new List<int>(trained.Length);
-            for (int i = 0; i < trained.Length; i++)
+            var taken = new List<int>(Trained.Length);
+            for (int i = 0; i < Trained.Length; i++)
             {
-                var p = trained[i];
+                var p = Trained[i];
                 var grad = grads[i] = p.grad;
                 if (grad is null) continue;
                 if (p.device_type != DeviceType.CPU || p.dtype is not (ScalarType.Float32 or ScalarType.Float64)
@@ -211,10 +184,10 @@ public class Adam : optim.Optimizer
             }
             if (taken.Count > 0)
                 FusedAdamKernel.Step(
-                    taken.Select(i => (Tensor)trained[i]).ToArray(),
+                    taken.Select(i => (Tensor)Trained[i]).ToArray(),
                     taken.Select(i => grads[i]!).ToArray(),
-                    taken.Select(i => expAvg[i] ??= torch.zeros_like(trained[i]).DetachFromDisposeScope()).ToArray(),
-                    taken.Select(i => expAvgSq[i] ??= torch.zeros_like(trained[i]).DetachFromDisposeScope()).ToArray(),
+                    taken.Select(i => expAvg[i] ??= torch.zeros_like(Trained[i]).DetachFromDisposeScope()).ToArray(),
+                    taken.Select(i => expAvgSq[i] ??= torch.zeros_like(Trained[i]).DetachFromDisposeScope()).ToArray(),
                     taken.Select(i => StepCount(i, ++parameterSteps[i])).ToArray(),   // each parameter's own step count t
                     LearningRate, beta1Value, beta2Value, epsValue, decoupledWeightDecay);
             foreach (int i in taken) MarkChanged(i);
@@ -234,15 +207,15 @@ public class Adam : optim.Optimizer
     /// </summary>
     private void MarkChanged(int i)
     {
-        changeMarks ??= new Tensor?[trained.Length];
-        changeMarks[i] ??= trained[i].view(-1).narrow(0, 0, 0).DetachFromDisposeScope();
+        changeMarks ??= new Tensor?[Trained.Length];
+        changeMarks[i] ??= Trained[i].view(-1).narrow(0, 0, 0).DetachFromDisposeScope();
         changeMarks[i]!.fill_(zero);
     }
 
     /// <summary>Parameter <paramref name="i"/>'s step count as the 0-dimensional tensor the fused kernel reads, set to <paramref name="t"/>.</summary>
     private unsafe Tensor StepCount(int i, long t)
     {
-        stepCounts ??= new (Tensor, IntPtr)[trained.Length];
+        stepCounts ??= new (Tensor, IntPtr)[Trained.Length];
         if (stepCounts[i].Item1 is null)
         {
             var count = torch.zeros([], dtype: ScalarType.Float64).DetachFromDisposeScope();
@@ -253,7 +226,7 @@ public class Adam : optim.Optimizer
     }
 
     /// <summary>
-    /// The update of <see cref="step"/> on the flat buffers, when every parameter still lives in its slice, has a
+    /// The update of <see cref="CourseOptimizer.step"/> on the flat buffers, when every parameter still lives in its slice, has a
     /// gradient and has had as many updates as the others (the usual case); false otherwise, with nothing changed.
     /// </summary>
     private bool TryFlatStep()
@@ -261,7 +234,7 @@ public class Adam : optim.Optimizer
         if (flat is null) return false;
         using (var scope = torch.NewDisposeScope())
         {
-            if (!flat.HoldsParameters(trained) || !flat.AdoptGradients(trained)) return false;
+            if (!flat.HoldsParameters(Trained) || !flat.AdoptGradients(Trained)) return false;
         }
         long t = parameterSteps[0] + 1;
         for (int i = 1; i < parameterSteps.Length; i++)
@@ -274,7 +247,7 @@ public class Adam : optim.Optimizer
         {
             FusedAdamKernel.Step([p], [grad], [m], [v], [StepCount(0, t)], LearningRate, beta1Value, beta2Value, epsValue,
                                  decoupledWeightDecay);
-            for (int i = 0; i < trained.Length; i++) MarkChanged(i);
+            for (int i = 0; i < Trained.Length; i++) MarkChanged(i);
             return true;
         }
         using var sqrtBiasCorrection2 = Math.Sqrt(biasCorrection2).ToScalar();
@@ -296,9 +269,6 @@ public class Adam : optim.Optimizer
         using var factor = (1 - LearningRate * decoupledWeightDecay).ToScalar();
         p.mul_(factor);
     }
-
-    /// <summary>The parameters this optimizer updates.</summary>
-    public sealed override IEnumerable<Parameter> parameters() => trained;
 
     /// <summary>Frees the moment estimates and the native scalars.</summary>
     protected override void Dispose(bool disposing)

@@ -11,19 +11,17 @@ namespace MLCourse.Training;
 /// makes a native <c>Scalar</c> for each hyper-parameter on every step and leaves it to the finalizer, which can free
 /// it while libtorch still reads it (chapter 05); here the scalars that do not change live as long as the optimizer,
 /// and the step size, which a schedule may change, is made and disposed once per step. One parameter group, whose
-/// learning rate is read at every step: setting it through <c>ParamGroups</c> or <see cref="LearningRate"/>, or a
+/// learning rate is read at every step: setting it through <c>ParamGroups</c> or <see cref="CourseOptimizer.LearningRate"/>, or a
 /// scheduler such as <c>StepLR</c>, <c>ExponentialLR</c> or <c>LambdaLR</c>, drives it. <c>OneCycleLR</c> and
 /// <c>CyclicLR</c> need <c>cycle_momentum: false</c>: the momentum is fixed (no <c>IMomentum</c>). Introduced in
 /// chapter 05 (training tips: batch size).
 /// </summary>
-public sealed class SGD : optim.Optimizer
+public sealed class SGD : CourseOptimizer
 {
-    private readonly Parameter[] trained;
     private readonly Tensor?[] buffers;
-    private readonly Scalar momentumScalar, oneMinusDampening, weightDecayScalar, zero;
+    private readonly Scalar momentumScalar, oneMinusDampening, weightDecayScalar;
     private readonly double momentum, weightDecay;
     private readonly bool nesterov;
-    private readonly ParamGroup group;
 
     /// <summary>Creates the optimizer for <paramref name="parameters"/>, with <c>torch.optim.SGD</c>'s arguments.</summary>
     /// <param name="parameters">What to train, e.g. <c>net.parameters()</c>.</param>
@@ -34,57 +32,26 @@ public sealed class SGD : optim.Optimizer
     /// <param name="nesterov">Nesterov momentum: step along g + μ·b instead of b.</param>
     public SGD(IEnumerable<Parameter> parameters, double lr, double momentum = 0, double dampening = 0, double weight_decay = 0,
                bool nesterov = false)
-        : base(IntPtr.Zero)
+        : base(parameters, lr)
     {
-        if (lr < 0) throw new ArgumentOutOfRangeException(nameof(lr), "lr must not be negative.");
         if (momentum < 0) throw new ArgumentOutOfRangeException(nameof(momentum), "momentum must not be negative.");
         if (weight_decay < 0) throw new ArgumentOutOfRangeException(nameof(weight_decay), "weight_decay must not be negative.");
         if (nesterov && (momentum <= 0 || dampening != 0))
             throw new ArgumentException("Nesterov momentum needs a momentum and no dampening.", nameof(nesterov));
-        trained = parameters.ToArray();
-        buffers = new Tensor?[trained.Length];
-        group = new ParamGroup { Parameters = trained, Options = new OptimizerOptions { LearningRate = lr, InitialLearningRate = lr } };
-        _parameter_groups = [group];
+        buffers = new Tensor?[Trained.Length];
         (this.momentum, weightDecay, this.nesterov) = (momentum, weight_decay, nesterov);
         momentumScalar = momentum.ToScalar();
         oneMinusDampening = (1 - dampening).ToScalar();
         weightDecayScalar = weight_decay.ToScalar();
-        zero = 0.0.ToScalar();
-    }
-
-    /// <summary>The learning rate used by the next step (may be changed between steps, by hand or by a scheduler).</summary>
-    public double LearningRate
-    {
-        get => group.LearningRate;
-        set => group.LearningRate = value;
-    }
-
-    /// <summary>Sets every parameter's gradient to zero.</summary>
-    public override void zero_grad()
-    {
-        foreach (var p in trained)
-        {
-            using var grad = p.grad;
-            if (grad is null) continue;
-            if (grad.requires_grad) grad.detach_();
-            grad.fill_(zero);   // not zero_(): in TorchSharp 0.107 it returns a new wrapper and leaves objects to the finalizer
-        }
     }
 
     /// <summary>One step of every parameter that has a gradient.</summary>
-    public override Tensor step(Func<Tensor>? closure = null)
+    protected override void Update()
     {
-        Tensor? loss = null;
-        if (closure is not null)
-        {
-            using var enableGrad = torch.enable_grad();
-            loss = closure();
-        }
-        using var noGrad = torch.no_grad();
         using var minusLearningRate = (-LearningRate).ToScalar();
-        for (int i = 0; i < trained.Length; i++)
+        for (int i = 0; i < Trained.Length; i++)
         {
-            var p = trained[i];
+            var p = Trained[i];
             using var grad = p.grad;
             if (grad is null) continue;
             using var decayed = weightDecay != 0 ? grad.add(p, weightDecayScalar) : null;   // g + λ·p
@@ -92,7 +59,6 @@ public sealed class SGD : optim.Optimizer
             using var nesterovDirection = Momentum(i, g);
             p.add_(nesterovDirection ?? (momentum != 0 ? buffers[i]! : g), minusLearningRate);
         }
-        return loss!;
     }
 
     /// <summary>Updates parameter <paramref name="i"/>'s momentum buffer with <paramref name="g"/>; returns g + μ·b for
@@ -107,16 +73,13 @@ public sealed class SGD : optim.Optimizer
         return nesterov ? g.add(buffers[i]!, momentumScalar) : null;
     }
 
-    /// <summary>The parameters this optimizer updates.</summary>
-    public override IEnumerable<Parameter> parameters() => trained;
-
     /// <summary>Frees the momentum buffers and the native scalars.</summary>
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
             foreach (var b in buffers) b?.Dispose();
-            foreach (var s in new[] { momentumScalar, oneMinusDampening, weightDecayScalar, zero }) s.Dispose();
+            foreach (var s in new[] { momentumScalar, oneMinusDampening, weightDecayScalar }) s.Dispose();
         }
         base.Dispose(disposing);
     }
