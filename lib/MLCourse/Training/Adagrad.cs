@@ -12,7 +12,8 @@ namespace MLCourse.Training;
 /// every step, which the finalizer can free while libtorch still reads it. Here the fixed scalars live as long as the
 /// optimizer and the step size is made and disposed once per parameter and step. One parameter group, whose learning
 /// rate is read at every step: setting it through <c>ParamGroups</c> or <see cref="CourseOptimizer.LearningRate"/>, or a scheduler such as
-/// <c>StepLR</c>, <c>ExponentialLR</c> or <c>LambdaLR</c>, drives it. Introduced in chapter 21 (word2vec).
+/// <c>StepLR</c>, <c>ExponentialLR</c> or <c>LambdaLR</c>, drives it (<c>OneCycleLR</c> and <c>CyclicLR</c> need
+/// <c>cycle_momentum: false</c>: there is no momentum to cycle). Introduced in chapter 21 (word2vec).
 /// </summary>
 public sealed class Adagrad : CourseOptimizer
 {

@@ -97,7 +97,8 @@ public class AdamTests
         if (weightDecay == 0) return;
         // and the decay is there: the same steps without it end elsewhere
         var plain = Net(7);
-        TrainScheduled(plain, new Adam(plain.parameters(), 0.01, fused: false));
+        using var plainAdam = new Adam(plain.parameters(), 0.01, fused: false);
+        TrainScheduled(plain, plainAdam);
         Assert.False(plain.parameters().Zip(ours.parameters()).All(p => p.First.allclose(p.Second, rtol: 1e-3, atol: 1e-5)),
                      "AdamW's steps equal Adam's: the weight decay was not applied");
     }

@@ -41,21 +41,22 @@ public class OptimizerTests
     }
 
     [Theory]
-    [InlineData(0.01, 0.0, 0.0, 0.0)]
-    [InlineData(0.1, 0.01, 0.0, 0.0)]
-    [InlineData(0.05, 0.0, 0.02, 0.1)]
-    public void Adagrad_takes_TorchSharps_steps_bit_for_bit(double lr, double lrDecay, double weightDecay, double initial)
+    [InlineData(0.01, 0.0, 0.0, 0.0, 1e-10)]
+    [InlineData(0.1, 0.01, 0.0, 0.0, 1e-10)]
+    [InlineData(0.05, 0.0, 0.02, 0.1, 1e-10)]
+    [InlineData(0.05, 0.0, 0.0, 0.0, 1e-3)]
+    public void Adagrad_takes_TorchSharps_steps_bit_for_bit(double lr, double lrDecay, double weightDecay, double initial, double eps)
     {
         var ours = Net(4);
         var theirs = Net(4);
-        using var adagrad = new Adagrad(ours.parameters(), lr, lrDecay, weightDecay, initial);
+        using var adagrad = new Adagrad(ours.parameters(), lr, lrDecay, weightDecay, initial, eps);
         TrainWithSchedule(ours, adagrad);
-        using var stock = optim.Adagrad(theirs.parameters(), lr, lrDecay, weightDecay, initial);
+        using var stock = optim.Adagrad(theirs.parameters(), lr, lrDecay, weightDecay, initial, eps);
         TrainWithSchedule(theirs, stock);
         AssertSameParameters(ours, theirs, rtol: 0, atol: 0);
         Assert.Equal(lr / 2, adagrad.LearningRate, 12);
         var otherNet = Net(4);
-        using var other = new Adagrad(otherNet.parameters(), lr * 3, lrDecay, weightDecay, initial);
+        using var other = new Adagrad(otherNet.parameters(), lr * 3, lrDecay, weightDecay, initial, eps);
         TrainWithSchedule(otherNet, other);
         Assert.False(otherNet.parameters().Zip(ours.parameters()).All(p => p.First.allclose(p.Second, rtol: 1e-3, atol: 1e-5)));
     }
@@ -79,7 +80,7 @@ public class OptimizerTests
         var ours = Net(5);
         var theirs = Net(5);
         using var mine = Make(ours.parameters(), course: true);
-        var stock = Make(theirs.parameters(), course: false);
+        using var stock = Make(theirs.parameters(), course: false);
         foreach (var net in new[] { ours, theirs })
             foreach (var p in net.parameters().Take(2)) p.requires_grad_(false);            // the first layer, frozen
         Train(ours, mine, 10);
@@ -129,5 +130,8 @@ public class OptimizerTests
         Assert.Throws<ArgumentException>(() => new SGD([w], 0.1, nesterov: true));
         Assert.Throws<ArgumentOutOfRangeException>(() => new SGD([w], -0.1));
         Assert.Throws<ArgumentOutOfRangeException>(() => new Adagrad([w], -0.1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Adagrad([w], 0.1, eps: -1e-10));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Adagrad([w], 0.1, lr_decay: -0.1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Adagrad([w], 0.1, initial_accumulator_value: -0.1));
     }
 }
