@@ -5,7 +5,7 @@ using static MLCourse.Tests.Training.AdamTests;
 
 namespace MLCourse.Tests.Training;
 
-/// <summary>The course's SGD and Adagrad: TorchSharp's updates bit for bit, without native objects left per step.</summary>
+/// <summary>The course's SGD, Adagrad and RMSProp: TorchSharp's updates bit for bit, without native objects left per step.</summary>
 [Collection(nameof(FinalizerCounting))]
 public class OptimizerTests
 {
@@ -61,6 +61,27 @@ public class OptimizerTests
         Assert.False(otherNet.parameters().Zip(ours.parameters()).All(p => p.First.allclose(p.Second, rtol: 1e-3, atol: 1e-5)));
     }
 
+    [Theory]
+    [InlineData(0.01, 0.99, 1e-8, 0.0, 0.0, false)]
+    [InlineData(0.003, 0.9, 1e-6, 0.0, 0.9, false)]
+    [InlineData(0.003, 0.95, 1e-8, 0.01, 0.0, true)]
+    [InlineData(0.002, 0.99, 1e-8, 0.0, 0.5, true)]
+    public void RMSProp_takes_TorchSharps_steps_bit_for_bit(double lr, double alpha, double eps, double weightDecay, double momentum,
+                                                           bool centered)
+    {
+        var ours = Net(6);
+        var theirs = Net(6);
+        using var rmsProp = new RMSProp(ours.parameters(), lr, alpha, eps, weightDecay, momentum, centered);
+        TrainWithSchedule(ours, rmsProp);
+        using var stock = optim.RMSProp(theirs.parameters(), lr, alpha, eps, weightDecay, momentum, centered);
+        TrainWithSchedule(theirs, stock);
+        AssertSameParameters(ours, theirs, rtol: 0, atol: 0);
+        var otherNet = Net(6);
+        using var other = new RMSProp(otherNet.parameters(), lr * 3, alpha, eps, weightDecay, momentum, centered);
+        TrainWithSchedule(otherNet, other);
+        Assert.False(otherNet.parameters().Zip(ours.parameters()).All(p => p.First.allclose(p.Second, rtol: 1e-3, atol: 1e-5)));
+    }
+
     /// <summary>
     /// A layer frozen for the first 10 steps has no gradient there: it must be skipped, start its momentum buffer at its
     /// first real gradient and count its own Adagrad steps (for lr_decay), as TorchSharp's optimizers do.
@@ -68,12 +89,15 @@ public class OptimizerTests
     [Theory]
     [InlineData("SGD")]
     [InlineData("Adagrad")]
+    [InlineData("RMSProp")]
     public void A_parameter_without_a_gradient_is_skipped_and_counts_its_own_steps(string kind)
     {
         optim.Optimizer Make(IEnumerable<TorchSharp.Modules.Parameter> ps, bool course) => (kind, course) switch
         {
             ("SGD", true) => new SGD(ps, 0.05, momentum: 0.9, dampening: 0.1),
             ("SGD", false) => optim.SGD(ps, 0.05, momentum: 0.9, dampening: 0.1),
+            ("RMSProp", true) => new RMSProp(ps, 0.005, momentum: 0.5, centered: true),
+            ("RMSProp", false) => optim.RMSProp(ps, 0.005, momentum: 0.5, centered: true),
             (_, true) => new Adagrad(ps, 0.05, lr_decay: 0.05),
             _ => optim.Adagrad(ps, 0.05, lr_decay: 0.05),
         };
@@ -105,6 +129,8 @@ public class OptimizerTests
                      ("Adagrad", ps => new Adagrad(ps, 0.01), ps => optim.Adagrad(ps, 0.01)),
                      ("Adagrad (all options)", ps => new Adagrad(ps, 0.01, lr_decay: 0.01, weight_decay: 0.01, initial_accumulator_value: 0.1),
                       ps => optim.Adagrad(ps, 0.01, lr_decay: 0.01, weight_decay: 0.01, initial_accumulator_value: 0.1)),
+                     ("RMSProp (centred, momentum, weight decay)", ps => new RMSProp(ps, 0.001, momentum: 0.5, centered: true, weight_decay: 0.01),
+                      ps => optim.RMSProp(ps, 0.001, momentum: 0.5, centered: true, weight_decay: 0.01)),
                  })
         {
             var net = Net(1);
