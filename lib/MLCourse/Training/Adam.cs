@@ -116,7 +116,7 @@ public class Adam : CourseOptimizer
     }
 
     /// <summary>Sets every parameter's gradient to zero: one operation for all of them when they share the flat buffer.</summary>
-    public override void zero_grad()
+    public sealed override void zero_grad()
     {
         using (var scope = torch.NewDisposeScope())
             if (flat is not null && flat.HoldsParameters(Trained) && flat.HoldsGradients(Trained))

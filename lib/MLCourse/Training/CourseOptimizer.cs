@@ -5,7 +5,8 @@ using static TorchSharp.torch;
 namespace MLCourse.Training;
 
 /// <summary>
-/// What the course's <see cref="Adam"/>, <see cref="AdamW"/>, <see cref="SGD"/> and <see cref="Adagrad"/> share: one parameter group whose learning rate is read
+/// What the course's <see cref="Adam"/>, <see cref="AdamW"/>, <see cref="SGD"/>, <see cref="Adagrad"/> and
+/// <see cref="RMSProp"/> share: one parameter group whose learning rate is read
 /// at every step (so <c>ParamGroups</c>, <see cref="LearningRate"/> and TorchSharp's schedulers drive it), gradients
 /// zeroed without leaving objects to the finalizer, and a step that runs the closure (if any) with gradients on and
 /// the update under <c>no_grad</c>. The subclasses hold their native scalars for their lifetime (chapter 05 says why).
@@ -13,7 +14,9 @@ namespace MLCourse.Training;
 public abstract class CourseOptimizer : optim.Optimizer
 {
     private readonly ParamGroup group;
-    private readonly Scalar zero = 0.0.ToScalar();
+    // Made after the check of lr; a subclass that refuses its own arguments leaves it to the finalizer, harmlessly
+    // (no libtorch call reads it then).
+    private readonly Scalar zero;
 
     /// <summary>The parameters this optimizer updates, in the order given.</summary>
     protected Parameter[] Trained { get; }
@@ -24,6 +27,7 @@ public abstract class CourseOptimizer : optim.Optimizer
     {
         if (lr < 0) throw new ArgumentOutOfRangeException(nameof(lr), "lr must not be negative.");
         Trained = parameters.ToArray();
+        zero = 0.0.ToScalar();
         group = new ParamGroup { Parameters = Trained, Options = new OptimizerOptions { LearningRate = lr, InitialLearningRate = lr } };
         _parameter_groups = [group];
     }

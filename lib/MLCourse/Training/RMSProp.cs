@@ -7,8 +7,8 @@ namespace MLCourse.Training;
 /// <summary>
 /// RMSProp (Hinton's lecture notes, 2012), the same update as PyTorch's <c>torch.optim.RMSprop</c> and bit for bit
 /// TorchSharp's <c>optim.RMSProp</c>: every parameter keeps a moving average v = α·v + (1 − α)·g² of its squared
-/// gradients and steps by lr·g / (√v + ε); <c>centered</c> subtracts the square of the moving average of g from v
-/// first, momentum μ keeps a buffer b = μ·b + g / (√v + ε) and steps by lr·b; weight decay adds λ·p to the gradient.
+/// gradients and steps by lr·g / (√v + ε); <c>centered</c> divides by √(v − ḡ²) + ε instead, with ḡ = α·ḡ + (1 −
+/// α)·g; momentum μ keeps a buffer b = μ·b + g / (√v + ε) and steps by lr·b; weight decay adds λ·p to the gradient.
 /// Chapter 05 writes it by hand; the course trains with this class rather than TorchSharp's, which makes a native
 /// <c>Scalar</c> for each hyper-parameter on every step that the finalizer can free while libtorch still reads it
 /// (chapter 05, "Which Adam the course trains with"). Chapter 11's exercise 2 (a WGAN critic with weight clipping)
@@ -81,7 +81,7 @@ public sealed class RMSProp : CourseOptimizer
     private Tensor Denominator(int i, Tensor g, Tensor v)
     {
         if (!centered) return v.sqrt().add_(eps, one);
-        var average = gradientAverages[i] ??= torch.zeros_like(g).DetachFromDisposeScope();
+        var average = gradientAverages[i] ??= torch.zeros_like(Trained[i]).DetachFromDisposeScope();
         average.mul_(alpha).add_(g, oneMinusAlpha);
         return v.addcmul(average, average, minusOne).sqrt_().add_(eps, one);
     }

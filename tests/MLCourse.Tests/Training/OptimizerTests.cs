@@ -76,6 +76,7 @@ public class OptimizerTests
         using var stock = optim.RMSProp(theirs.parameters(), lr, alpha, eps, weightDecay, momentum, centered);
         TrainWithSchedule(theirs, stock);
         AssertSameParameters(ours, theirs, rtol: 0, atol: 0);
+        Assert.Equal(lr / 2, rmsProp.LearningRate, 12);
         var otherNet = Net(6);
         using var other = new RMSProp(otherNet.parameters(), lr * 3, alpha, eps, weightDecay, momentum, centered);
         TrainWithSchedule(otherNet, other);
@@ -129,6 +130,7 @@ public class OptimizerTests
                      ("Adagrad", ps => new Adagrad(ps, 0.01), ps => optim.Adagrad(ps, 0.01)),
                      ("Adagrad (all options)", ps => new Adagrad(ps, 0.01, lr_decay: 0.01, weight_decay: 0.01, initial_accumulator_value: 0.1),
                       ps => optim.Adagrad(ps, 0.01, lr_decay: 0.01, weight_decay: 0.01, initial_accumulator_value: 0.1)),
+                     ("RMSProp", ps => new RMSProp(ps, 0.001), ps => optim.RMSProp(ps, 0.001)),
                      ("RMSProp (centred, momentum, weight decay)", ps => new RMSProp(ps, 0.001, momentum: 0.5, centered: true, weight_decay: 0.01),
                       ps => optim.RMSProp(ps, 0.001, momentum: 0.5, centered: true, weight_decay: 0.01)),
                  })
@@ -150,7 +152,7 @@ public class OptimizerTests
     }
 
     [Fact]
-    public void Nesterov_without_momentum_and_negative_rates_are_refused()
+    public void Invalid_arguments_are_refused()
     {
         var w = nn.Parameter(torch.ones(3));
         Assert.Throws<ArgumentException>(() => new SGD([w], 0.1, nesterov: true));
@@ -159,5 +161,9 @@ public class OptimizerTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new Adagrad([w], 0.1, eps: -1e-10));
         Assert.Throws<ArgumentOutOfRangeException>(() => new Adagrad([w], 0.1, lr_decay: -0.1));
         Assert.Throws<ArgumentOutOfRangeException>(() => new Adagrad([w], 0.1, initial_accumulator_value: -0.1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RMSProp([w], -0.1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RMSProp([w], 0.01, alpha: 1.5));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RMSProp([w], 0.01, eps: -1e-8));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RMSProp([w], 0.01, momentum: -0.1));
     }
 }
