@@ -50,21 +50,16 @@ public sealed class Adagrad : CourseOptimizer
     /// <summary>One step of every parameter that has a gradient.</summary>
     protected override void Update()
     {
-        for (int i = 0; i < Trained.Length; i++)
+        ForEachGradient(weightDecay != 0 ? weightDecayScalar : null, (i, p, g) =>
         {
-            var p = Trained[i];
-            using var grad = p.grad;
-            if (grad is null) continue;
             long t = ++parameterSteps[i];
-            using var decayed = weightDecay != 0 ? grad.add(p, weightDecayScalar) : null;   // g + λ·p
-            var g = decayed ?? grad;
             var sum = sums[i] ??= torch.full_like(p, initialAccumulator).DetachFromDisposeScope();
             using var minusRate = (-(LearningRate / (1 + (t - 1) * learningRateDecay))).ToScalar();
             sum.addcmul_(g, g, one);                                  // s = s + g²
             using var denominator = sum.sqrt();
             denominator.add_(eps, one);                               // √s + ε (add_(eps) alone would make a Scalar for alpha = 1)
             p.addcdiv_(g, denominator, minusRate);                    // p −= lr_t · g / (√s + ε)
-        }
+        });
     }
 
     /// <summary>Frees the sums and the native scalars.</summary>

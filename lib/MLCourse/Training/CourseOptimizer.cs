@@ -68,6 +68,23 @@ public abstract class CourseOptimizer : optim.Optimizer
     /// <summary>The update of every parameter in <see cref="Trained"/> that has a gradient (called under <c>no_grad</c>).</summary>
     protected abstract void Update();
 
+    /// <summary>
+    /// Calls <paramref name="update"/>(i, p, g) for every parameter p = <see cref="Trained"/>[i] that has a gradient, with
+    /// g = its gradient, plus λ·p when <paramref name="weightDecay"/> (λ, an L2 penalty as in TorchSharp's SGD, Adagrad and
+    /// RMSProp) is given; g is disposed afterwards.
+    /// </summary>
+    protected void ForEachGradient(Scalar? weightDecay, Action<int, Parameter, Tensor> update)
+    {
+        for (int i = 0; i < Trained.Length; i++)
+        {
+            var p = Trained[i];
+            using var grad = p.grad;
+            if (grad is null) continue;
+            using var decayed = weightDecay is null ? null : grad.add(p, weightDecay);   // g + λ·p
+            update(i, p, decayed ?? grad);
+        }
+    }
+
     /// <summary>The parameters this optimizer updates.</summary>
     public sealed override IEnumerable<Parameter> parameters() => Trained;
 

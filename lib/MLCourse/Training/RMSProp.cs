@@ -56,13 +56,8 @@ public sealed class RMSProp : CourseOptimizer
     protected override void Update()
     {
         using var minusLearningRate = (-LearningRate).ToScalar();
-        for (int i = 0; i < Trained.Length; i++)
+        ForEachGradient(weightDecay != 0 ? weightDecayScalar : null, (i, p, g) =>
         {
-            var p = Trained[i];
-            using var grad = p.grad;
-            if (grad is null) continue;
-            using var decayed = weightDecay != 0 ? grad.add(p, weightDecayScalar) : null;   // g + λ·p
-            var g = decayed ?? grad;
             var v = squareAverages[i] ??= torch.zeros_like(p).DetachFromDisposeScope();
             v.mul_(alpha).addcmul_(g, g, oneMinusAlpha);                                      // v = α·v + (1 − α)·g²
             using var denominator = Denominator(i, g, v);                                     // √v + ε (centred: √(v − ḡ²) + ε)
@@ -74,7 +69,7 @@ public sealed class RMSProp : CourseOptimizer
             }
             else
                 p.addcdiv_(g, denominator, minusLearningRate);                                // p −= lr · g / (√v + ε)
-        }
+        });
     }
 
     /// <summary>√v + ε, or with <c>centered</c> √(v − ḡ²) + ε after updating the moving average ḡ of the gradients.</summary>

@@ -49,16 +49,11 @@ public sealed class SGD : CourseOptimizer
     protected override void Update()
     {
         using var minusLearningRate = (-LearningRate).ToScalar();
-        for (int i = 0; i < Trained.Length; i++)
+        ForEachGradient(weightDecay != 0 ? weightDecayScalar : null, (i, p, g) =>
         {
-            var p = Trained[i];
-            using var grad = p.grad;
-            if (grad is null) continue;
-            using var decayed = weightDecay != 0 ? grad.add(p, weightDecayScalar) : null;   // g + λ·p
-            var g = decayed ?? grad;
             using var nesterovDirection = Momentum(i, g);
             p.add_(nesterovDirection ?? (momentum != 0 ? buffers[i]! : g), minusLearningRate);
-        }
+        });
     }
 
     /// <summary>Updates parameter <paramref name="i"/>'s momentum buffer with <paramref name="g"/>; returns g + μ·b for

@@ -17,49 +17,44 @@ public class OptimizerTests
         Train(net, optimizer, 30);
     }
 
+    /// <summary>
+    /// Trains two copies of one network, with the course's optimizer made by <paramref name="ours"/> (its rate given) and
+    /// TorchSharp's by <paramref name="theirs"/>, and asserts equal bits and the halved rate; then shows the comparison can
+    /// fail: the course's optimizer at three times the rate ends elsewhere.
+    /// </summary>
+    private static void AssertTakesTorchSharpsSteps(double lr, Func<IEnumerable<TorchSharp.Modules.Parameter>, double, CourseOptimizer> ours,
+                                                    Func<IEnumerable<TorchSharp.Modules.Parameter>, optim.Optimizer> theirs)
+    {
+        var (mine, stock, other) = (Net(3), Net(3), Net(3));
+        using var course = ours(mine.parameters(), lr);
+        TrainWithSchedule(mine, course);
+        using var torchSharp = theirs(stock.parameters());
+        TrainWithSchedule(stock, torchSharp);
+        AssertSameParameters(mine, stock, rtol: 0, atol: 0);
+        Assert.Equal(lr / 2, course.LearningRate, 12);
+        using var faster = ours(other.parameters(), lr * 3);
+        TrainWithSchedule(other, faster);
+        Assert.False(other.parameters().Zip(mine.parameters()).All(p => p.First.allclose(p.Second, rtol: 1e-3, atol: 1e-5)));
+    }
+
     [Theory]
     [InlineData(0.1, 0.0, 0.0, 0.0, false)]
     [InlineData(0.05, 0.9, 0.0, 0.0, false)]
     [InlineData(0.05, 0.9, 0.1, 0.0, false)]
     [InlineData(0.05, 0.9, 0.0, 0.01, true)]
     [InlineData(0.1, 0.0, 0.0, 0.05, false)]
-    public void SGD_takes_TorchSharps_steps_bit_for_bit(double lr, double momentum, double dampening, double weightDecay, bool nesterov)
-    {
-        var ours = Net(3);
-        var theirs = Net(3);
-        using var sgd = new SGD(ours.parameters(), lr, momentum, dampening, weightDecay, nesterov);
-        TrainWithSchedule(ours, sgd);
-        using var stock = optim.SGD(theirs.parameters(), lr, momentum, dampening, weightDecay, nesterov);
-        TrainWithSchedule(theirs, stock);
-        AssertSameParameters(ours, theirs, rtol: 0, atol: 0);
-        Assert.Equal(lr / 2, sgd.LearningRate, 12);
-        // the comparison can fail: a different rate ends elsewhere
-        var plain = Net(3);
-        using var other = new SGD(plain.parameters(), lr / 3, momentum, dampening, weightDecay, nesterov);
-        TrainWithSchedule(plain, other);
-        Assert.False(plain.parameters().Zip(ours.parameters()).All(p => p.First.allclose(p.Second, rtol: 1e-3, atol: 1e-5)));
-    }
+    public void SGD_takes_TorchSharps_steps_bit_for_bit(double lr, double momentum, double dampening, double weightDecay, bool nesterov) =>
+        AssertTakesTorchSharpsSteps(lr, (ps, rate) => new SGD(ps, rate, momentum, dampening, weightDecay, nesterov),
+                                    ps => optim.SGD(ps, lr, momentum, dampening, weightDecay, nesterov));
 
     [Theory]
     [InlineData(0.01, 0.0, 0.0, 0.0, 1e-10)]
     [InlineData(0.1, 0.01, 0.0, 0.0, 1e-10)]
     [InlineData(0.05, 0.0, 0.02, 0.1, 1e-10)]
     [InlineData(0.05, 0.0, 0.0, 0.0, 1e-3)]
-    public void Adagrad_takes_TorchSharps_steps_bit_for_bit(double lr, double lrDecay, double weightDecay, double initial, double eps)
-    {
-        var ours = Net(4);
-        var theirs = Net(4);
-        using var adagrad = new Adagrad(ours.parameters(), lr, lrDecay, weightDecay, initial, eps);
-        TrainWithSchedule(ours, adagrad);
-        using var stock = optim.Adagrad(theirs.parameters(), lr, lrDecay, weightDecay, initial, eps);
-        TrainWithSchedule(theirs, stock);
-        AssertSameParameters(ours, theirs, rtol: 0, atol: 0);
-        Assert.Equal(lr / 2, adagrad.LearningRate, 12);
-        var otherNet = Net(4);
-        using var other = new Adagrad(otherNet.parameters(), lr * 3, lrDecay, weightDecay, initial, eps);
-        TrainWithSchedule(otherNet, other);
-        Assert.False(otherNet.parameters().Zip(ours.parameters()).All(p => p.First.allclose(p.Second, rtol: 1e-3, atol: 1e-5)));
-    }
+    public void Adagrad_takes_TorchSharps_steps_bit_for_bit(double lr, double lrDecay, double weightDecay, double initial, double eps) =>
+        AssertTakesTorchSharpsSteps(lr, (ps, rate) => new Adagrad(ps, rate, lrDecay, weightDecay, initial, eps),
+                                    ps => optim.Adagrad(ps, lr, lrDecay, weightDecay, initial, eps));
 
     [Theory]
     [InlineData(0.01, 0.99, 1e-8, 0.0, 0.0, false)]
@@ -67,21 +62,9 @@ public class OptimizerTests
     [InlineData(0.003, 0.95, 1e-8, 0.01, 0.0, true)]
     [InlineData(0.002, 0.99, 1e-8, 0.0, 0.5, true)]
     public void RMSProp_takes_TorchSharps_steps_bit_for_bit(double lr, double alpha, double eps, double weightDecay, double momentum,
-                                                           bool centered)
-    {
-        var ours = Net(6);
-        var theirs = Net(6);
-        using var rmsProp = new RMSProp(ours.parameters(), lr, alpha, eps, weightDecay, momentum, centered);
-        TrainWithSchedule(ours, rmsProp);
-        using var stock = optim.RMSProp(theirs.parameters(), lr, alpha, eps, weightDecay, momentum, centered);
-        TrainWithSchedule(theirs, stock);
-        AssertSameParameters(ours, theirs, rtol: 0, atol: 0);
-        Assert.Equal(lr / 2, rmsProp.LearningRate, 12);
-        var otherNet = Net(6);
-        using var other = new RMSProp(otherNet.parameters(), lr * 3, alpha, eps, weightDecay, momentum, centered);
-        TrainWithSchedule(otherNet, other);
-        Assert.False(otherNet.parameters().Zip(ours.parameters()).All(p => p.First.allclose(p.Second, rtol: 1e-3, atol: 1e-5)));
-    }
+                                                           bool centered) =>
+        AssertTakesTorchSharpsSteps(lr, (ps, rate) => new RMSProp(ps, rate, alpha, eps, weightDecay, momentum, centered),
+                                    ps => optim.RMSProp(ps, lr, alpha, eps, weightDecay, momentum, centered));
 
     /// <summary>
     /// A layer frozen for the first 10 steps has no gradient there: it must be skipped, start its momentum buffer at its
