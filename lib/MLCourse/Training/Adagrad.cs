@@ -19,8 +19,8 @@ public sealed class Adagrad : CourseOptimizer
 {
     private readonly Tensor?[] sums;
     private readonly long[] parameterSteps;
-    private readonly Scalar eps, weightDecayScalar, initialAccumulator, one;
-    private readonly double learningRateDecay, weightDecay;
+    private readonly Scalar eps, initialAccumulator;
+    private readonly double learningRateDecay;
 
     /// <summary>Creates the optimizer for <paramref name="parameters"/>, with <c>torch.optim.Adagrad</c>'s arguments.</summary>
     /// <param name="parameters">What to train, e.g. <c>net.parameters()</c>.</param>
@@ -31,33 +31,30 @@ public sealed class Adagrad : CourseOptimizer
     /// <param name="eps">Added to √s for numerical stability.</param>
     public Adagrad(IEnumerable<Parameter> parameters, double lr = 1e-2, double lr_decay = 0, double weight_decay = 0,
                    double initial_accumulator_value = 0, double eps = 1e-10)
-        : base(parameters, lr)
+        : base(parameters, lr, weight_decay)
     {
         if (lr_decay < 0) throw new ArgumentOutOfRangeException(nameof(lr_decay), "lr_decay must not be negative.");
-        if (weight_decay < 0) throw new ArgumentOutOfRangeException(nameof(weight_decay), "weight_decay must not be negative.");
         if (initial_accumulator_value < 0)
             throw new ArgumentOutOfRangeException(nameof(initial_accumulator_value), "initial_accumulator_value must not be negative.");
         if (eps < 0) throw new ArgumentOutOfRangeException(nameof(eps), "eps must not be negative.");
         sums = new Tensor?[Trained.Length];
         parameterSteps = new long[Trained.Length];
-        (learningRateDecay, weightDecay) = (lr_decay, weight_decay);
+        learningRateDecay = lr_decay;
         this.eps = eps.ToScalar();
-        weightDecayScalar = weight_decay.ToScalar();
         initialAccumulator = initial_accumulator_value.ToScalar();
-        one = 1.0.ToScalar();
     }
 
     /// <summary>One step of every parameter that has a gradient.</summary>
     protected override void Update()
     {
-        ForEachGradient(weightDecay != 0 ? weightDecayScalar : null, (i, p, g) =>
+        ForEachGradient((i, p, g) =>
         {
             long t = ++parameterSteps[i];
             var sum = sums[i] ??= torch.full_like(p, initialAccumulator).DetachFromDisposeScope();
             using var minusRate = (-(LearningRate / (1 + (t - 1) * learningRateDecay))).ToScalar();
-            sum.addcmul_(g, g, one);                                  // s = s + g²
+            sum.addcmul_(g, g, One);                                  // s = s + g²
             using var denominator = sum.sqrt();
-            denominator.add_(eps, one);                               // √s + ε (add_(eps) alone would make a Scalar for alpha = 1)
+            denominator.add_(eps, One);                               // √s + ε (add_(eps) alone would make a Scalar for alpha = 1)
             p.addcdiv_(g, denominator, minusRate);                    // p −= lr_t · g / (√s + ε)
         });
     }
@@ -68,7 +65,7 @@ public sealed class Adagrad : CourseOptimizer
         if (disposing)
         {
             foreach (var s in sums) s?.Dispose();
-            foreach (var s in new[] { eps, weightDecayScalar, initialAccumulator, one }) s.Dispose();
+            foreach (var s in new[] { eps, initialAccumulator }) s.Dispose();
         }
         base.Dispose(disposing);
     }

@@ -26,7 +26,7 @@ namespace MLCourse.Training;
 public class Adam : CourseOptimizer
 {
     private readonly Tensor?[] expAvg, expAvgSq;
-    private readonly Scalar beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, one, zero;
+    private readonly Scalar beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps;
     private readonly double beta1Value, beta2Value, epsValue;
     private (Tensor, IntPtr)[]? stepCounts;
     private Tensor?[]? changeMarks;
@@ -74,8 +74,6 @@ public class Adam : CourseOptimizer
         this.beta2 = beta2.ToScalar();
         oneMinusBeta2 = (1 - beta2).ToScalar();
         this.eps = eps.ToScalar();
-        one = 1.0.ToScalar();
-        zero = 0.0.ToScalar();
         flat = flatten ? Flat.TryCreate(Trained) : null;
         this.fused = fused;
         if (flat is not null)
@@ -121,7 +119,7 @@ public class Adam : CourseOptimizer
         using (var scope = torch.NewDisposeScope())
             if (flat is not null && flat.HoldsParameters(Trained) && flat.HoldsGradients(Trained))
             {
-                flat.Gradients.fill_(zero);
+                flat.Gradients.fill_(Zero);
                 return;
             }
         base.zero_grad();
@@ -148,7 +146,7 @@ public class Adam : CourseOptimizer
             m.mul_(beta1).add_(grad, oneMinusBeta1);                // m = β1·m + (1 − β1)·g
             v.mul_(beta2).addcmul_(grad, grad, oneMinusBeta2);      // v = β2·v + (1 − β2)·g²
             using var denominator = v.sqrt();                        // √v̂ + ε = √v / √(1 − β2ᵗ) + ε
-            denominator.div_(sqrtBiasCorrection2).add_(eps, one);   // add_(eps) alone would create a native Scalar for alpha = 1
+            denominator.div_(sqrtBiasCorrection2).add_(eps, One);   // add_(eps) alone would create a native Scalar for alpha = 1
             p.addcdiv_(m, denominator, minusStepSize);               // p −= lr / (1 − β1ᵗ) · m / (√v̂ + ε)
         }
     }
@@ -209,7 +207,7 @@ public class Adam : CourseOptimizer
     {
         changeMarks ??= new Tensor?[Trained.Length];
         changeMarks[i] ??= Trained[i].view(-1).narrow(0, 0, 0).DetachFromDisposeScope();
-        changeMarks[i]!.fill_(zero);
+        changeMarks[i]!.fill_(Zero);
     }
 
     /// <summary>Parameter <paramref name="i"/>'s step count as the 0-dimensional tensor the fused kernel reads, set to <paramref name="t"/>.</summary>
@@ -256,7 +254,7 @@ public class Adam : CourseOptimizer
         m.mul_(beta1).add_(grad, oneMinusBeta1);
         v.mul_(beta2).addcmul_(grad, grad, oneMinusBeta2);
         using var denominator = v.sqrt();
-        denominator.div_(sqrtBiasCorrection2).add_(eps, one);
+        denominator.div_(sqrtBiasCorrection2).add_(eps, One);
         p.addcdiv_(m, denominator, minusStepSize);
         return true;
     }
@@ -279,7 +277,7 @@ public class Adam : CourseOptimizer
             foreach (var (count, _) in stepCounts ?? []) count?.Dispose();
             foreach (var mark in changeMarks ?? []) mark?.Dispose();
             flat?.Dispose();
-            foreach (var s in new[] { beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, one, zero }) s.Dispose();
+            foreach (var s in new[] { beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps }) s.Dispose();
         }
         base.Dispose(disposing);
     }

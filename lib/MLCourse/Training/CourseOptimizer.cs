@@ -14,20 +14,31 @@ namespace MLCourse.Training;
 public abstract class CourseOptimizer : optim.Optimizer
 {
     private readonly ParamGroup group;
-    // Made after the check of lr; a subclass that refuses its own arguments leaves it to the finalizer, harmlessly
-    // (no libtorch call reads it then).
-    private readonly Scalar zero;
+    // Made after the checks of lr and weight_decay; a subclass that refuses its own arguments leaves them to the
+    // finalizer, harmlessly (no libtorch call reads them then).
+    private readonly Scalar? l2;
+
+    /// <summary>0 and 1 as native scalars, for every subclass (<c>fill_(Zero)</c>, <c>add_(eps, One)</c>).</summary>
+    private protected Scalar Zero { get; }
+
+    /// <summary>See <see cref="Zero"/>.</summary>
+    private protected Scalar One { get; }
 
     /// <summary>The parameters this optimizer updates, in the order given.</summary>
     protected Parameter[] Trained { get; }
 
-    /// <summary>Takes <paramref name="parameters"/> as one group with learning rate <paramref name="lr"/>.</summary>
-    protected CourseOptimizer(IEnumerable<Parameter> parameters, double lr)
+    /// <summary>Takes <paramref name="parameters"/> as one group with learning rate <paramref name="lr"/>;
+    /// <paramref name="weightDecay"/> is the λ of an L2 penalty that <see cref="ForEachGradient"/> adds to each gradient as
+    /// λ·p (SGD, Adagrad, RMSProp; not AdamW's decoupled decay).</summary>
+    protected CourseOptimizer(IEnumerable<Parameter> parameters, double lr, double weightDecay = 0)
         : base(IntPtr.Zero)
     {
         if (lr < 0) throw new ArgumentOutOfRangeException(nameof(lr), "lr must not be negative.");
+        if (weightDecay < 0) throw new ArgumentOutOfRangeException("weight_decay", "weight_decay must not be negative.");
         Trained = parameters.ToArray();
-        zero = 0.0.ToScalar();
+        Zero = 0.0.ToScalar();
+        One = 1.0.ToScalar();
+        l2 = weightDecay != 0 ? weightDecay.ToScalar() : null;
         group = new ParamGroup { Parameters = Trained, Options = new OptimizerOptions { LearningRate = lr, InitialLearningRate = lr } };
         _parameter_groups = [group];
     }
@@ -47,7 +58,7 @@ public abstract class CourseOptimizer : optim.Optimizer
             using var grad = p.grad;
             if (grad is null) continue;
             if (grad.requires_grad) grad.detach_();   // as torch.optim: only a gradient that is part of a graph
-            grad.fill_(zero);   // not zero_(): in TorchSharp 0.107 it returns a new wrapper and leaves objects to the finalizer
+            grad.fill_(Zero);   // not zero_(): in TorchSharp 0.107 it returns a new wrapper and leaves objects to the finalizer
         }
     }
 
@@ -70,17 +81,17 @@ public abstract class CourseOptimizer : optim.Optimizer
 
     /// <summary>
     /// Calls <paramref name="update"/>(i, p, g) for every parameter p = <see cref="Trained"/>[i] that has a gradient, with
-    /// g = its gradient, plus λ·p when <paramref name="weightDecay"/> (λ, an L2 penalty as in TorchSharp's SGD, Adagrad and
-    /// RMSProp) is given; g is disposed afterwards.
+    /// g = its gradient, plus λ·p when the constructor was given a weight decay λ (an L2 penalty, as in TorchSharp's SGD,
+    /// Adagrad and RMSProp); g is disposed afterwards.
     /// </summary>
-    protected void ForEachGradient(Scalar? weightDecay, Action<int, Parameter, Tensor> update)
+    protected void ForEachGradient(Action<int, Parameter, Tensor> update)
     {
         for (int i = 0; i < Trained.Length; i++)
         {
             var p = Trained[i];
             using var grad = p.grad;
             if (grad is null) continue;
-            using var decayed = weightDecay is null ? null : grad.add(p, weightDecay);   // g + λ·p
+            using var decayed = l2 is null ? null : grad.add(p, l2);   // g + λ·p
             update(i, p, decayed ?? grad);
         }
     }
@@ -88,10 +99,15 @@ public abstract class CourseOptimizer : optim.Optimizer
     /// <summary>The parameters this optimizer updates.</summary>
     public sealed override IEnumerable<Parameter> parameters() => Trained;
 
-    /// <summary>Frees the shared native scalar (subclasses free their own state, then call this).</summary>
+    /// <summary>Frees the shared native scalars (subclasses free their own state, then call this).</summary>
     protected override void Dispose(bool disposing)
     {
-        if (disposing) zero.Dispose();
+        if (disposing)
+        {
+            Zero.Dispose();
+            One.Dispose();
+            l2?.Dispose();
+        }
         base.Dispose(disposing);
     }
 }

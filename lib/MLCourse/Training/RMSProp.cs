@@ -19,8 +19,8 @@ namespace MLCourse.Training;
 public sealed class RMSProp : CourseOptimizer
 {
     private readonly Tensor?[] squareAverages, gradientAverages, buffers;
-    private readonly Scalar alpha, oneMinusAlpha, eps, momentumScalar, weightDecayScalar, one, minusOne;
-    private readonly double momentum, weightDecay;
+    private readonly Scalar alpha, oneMinusAlpha, eps, momentumScalar, minusOne;
+    private readonly double momentum;
     private readonly bool centered;
 
     /// <summary>Creates the optimizer for <paramref name="parameters"/>, with <c>torch.optim.RMSprop</c>'s arguments.</summary>
@@ -33,22 +33,19 @@ public sealed class RMSProp : CourseOptimizer
     /// <param name="centered">Divide by an estimate of the gradient's standard deviation instead of its root mean square.</param>
     public RMSProp(IEnumerable<Parameter> parameters, double lr = 1e-2, double alpha = 0.99, double eps = 1e-8, double weight_decay = 0,
                    double momentum = 0, bool centered = false)
-        : base(parameters, lr)
+        : base(parameters, lr, weight_decay)
     {
         if (alpha is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(alpha), "alpha must be in [0, 1].");
         if (eps < 0) throw new ArgumentOutOfRangeException(nameof(eps), "eps must not be negative.");
-        if (weight_decay < 0) throw new ArgumentOutOfRangeException(nameof(weight_decay), "weight_decay must not be negative.");
         if (momentum < 0) throw new ArgumentOutOfRangeException(nameof(momentum), "momentum must not be negative.");
         squareAverages = new Tensor?[Trained.Length];
         gradientAverages = new Tensor?[Trained.Length];
         buffers = new Tensor?[Trained.Length];
-        (this.momentum, weightDecay, this.centered) = (momentum, weight_decay, centered);
+        (this.momentum, this.centered) = (momentum, centered);
         this.alpha = alpha.ToScalar();
         oneMinusAlpha = (1 - alpha).ToScalar();
         this.eps = eps.ToScalar();
         momentumScalar = momentum.ToScalar();
-        weightDecayScalar = weight_decay.ToScalar();
-        one = 1.0.ToScalar();
         minusOne = (-1.0).ToScalar();
     }
 
@@ -56,7 +53,7 @@ public sealed class RMSProp : CourseOptimizer
     protected override void Update()
     {
         using var minusLearningRate = (-LearningRate).ToScalar();
-        ForEachGradient(weightDecay != 0 ? weightDecayScalar : null, (i, p, g) =>
+        ForEachGradient((i, p, g) =>
         {
             var v = squareAverages[i] ??= torch.zeros_like(p).DetachFromDisposeScope();
             v.mul_(alpha).addcmul_(g, g, oneMinusAlpha);                                      // v = α·v + (1 − α)·g²
@@ -64,7 +61,7 @@ public sealed class RMSProp : CourseOptimizer
             if (momentum > 0)
             {
                 var b = buffers[i] ??= torch.zeros_like(p).DetachFromDisposeScope();
-                b.mul_(momentumScalar).addcdiv_(g, denominator, one);                         // b = μ·b + g / (√v + ε)
+                b.mul_(momentumScalar).addcdiv_(g, denominator, One);                         // b = μ·b + g / (√v + ε)
                 p.add_(b, minusLearningRate);
             }
             else
@@ -75,10 +72,10 @@ public sealed class RMSProp : CourseOptimizer
     /// <summary>√v + ε, or with <c>centered</c> √(v − ḡ²) + ε after updating the moving average ḡ of the gradients.</summary>
     private Tensor Denominator(int i, Tensor g, Tensor v)
     {
-        if (!centered) return v.sqrt().add_(eps, one);
+        if (!centered) return v.sqrt().add_(eps, One);
         var average = gradientAverages[i] ??= torch.zeros_like(Trained[i]).DetachFromDisposeScope();
         average.mul_(alpha).add_(g, oneMinusAlpha);
-        return v.addcmul(average, average, minusOne).sqrt_().add_(eps, one);
+        return v.addcmul(average, average, minusOne).sqrt_().add_(eps, One);
     }
 
     /// <summary>Frees the moving averages, the momentum buffers and the native scalars.</summary>
@@ -87,7 +84,7 @@ public sealed class RMSProp : CourseOptimizer
         if (disposing)
         {
             foreach (var t in squareAverages.Concat(gradientAverages).Concat(buffers)) t?.Dispose();
-            foreach (var s in new[] { alpha, oneMinusAlpha, eps, momentumScalar, weightDecayScalar, one, minusOne }) s.Dispose();
+            foreach (var s in new[] { alpha, oneMinusAlpha, eps, momentumScalar, minusOne }) s.Dispose();
         }
         base.Dispose(disposing);
     }

@@ -19,8 +19,8 @@ namespace MLCourse.Training;
 public sealed class SGD : CourseOptimizer
 {
     private readonly Tensor?[] buffers;
-    private readonly Scalar momentumScalar, oneMinusDampening, weightDecayScalar;
-    private readonly double momentum, weightDecay;
+    private readonly Scalar momentumScalar, oneMinusDampening;
+    private readonly double momentum;
     private readonly bool nesterov;
 
     /// <summary>Creates the optimizer for <paramref name="parameters"/>, with <c>torch.optim.SGD</c>'s arguments.</summary>
@@ -32,24 +32,22 @@ public sealed class SGD : CourseOptimizer
     /// <param name="nesterov">Nesterov momentum: step along g + μ·b instead of b.</param>
     public SGD(IEnumerable<Parameter> parameters, double lr, double momentum = 0, double dampening = 0, double weight_decay = 0,
                bool nesterov = false)
-        : base(parameters, lr)
+        : base(parameters, lr, weight_decay)
     {
         if (momentum < 0) throw new ArgumentOutOfRangeException(nameof(momentum), "momentum must not be negative.");
-        if (weight_decay < 0) throw new ArgumentOutOfRangeException(nameof(weight_decay), "weight_decay must not be negative.");
         if (nesterov && (momentum <= 0 || dampening != 0))
             throw new ArgumentException("Nesterov momentum needs a momentum and no dampening.", nameof(nesterov));
         buffers = new Tensor?[Trained.Length];
-        (this.momentum, weightDecay, this.nesterov) = (momentum, weight_decay, nesterov);
+        (this.momentum, this.nesterov) = (momentum, nesterov);
         momentumScalar = momentum.ToScalar();
         oneMinusDampening = (1 - dampening).ToScalar();
-        weightDecayScalar = weight_decay.ToScalar();
     }
 
     /// <summary>One step of every parameter that has a gradient.</summary>
     protected override void Update()
     {
         using var minusLearningRate = (-LearningRate).ToScalar();
-        ForEachGradient(weightDecay != 0 ? weightDecayScalar : null, (i, p, g) =>
+        ForEachGradient((i, p, g) =>
         {
             using var nesterovDirection = Momentum(i, g);
             p.add_(nesterovDirection ?? (momentum != 0 ? buffers[i]! : g), minusLearningRate);
@@ -74,7 +72,7 @@ public sealed class SGD : CourseOptimizer
         if (disposing)
         {
             foreach (var b in buffers) b?.Dispose();
-            foreach (var s in new[] { momentumScalar, oneMinusDampening, weightDecayScalar }) s.Dispose();
+            foreach (var s in new[] { momentumScalar, oneMinusDampening }) s.Dispose();
         }
         base.Dispose(disposing);
     }
